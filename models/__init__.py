@@ -1,0 +1,50 @@
+"""The service's typed SQLAlchemy models; import them from here."""
+
+from models.base import Base, utcnow
+from models.cases import (
+    Case,
+    CaseEvent,
+    CaseStatus,
+    CaseVictim,
+    Channel,
+    EventType,
+    Language,
+    Victim,
+    channel_address,
+)
+from models.devphone import DevPhoneMessage
+from models.messaging import (
+    Author,
+    Conversation,
+    ConversationState,
+    DeliveryEvent,
+    Direction,
+    Heartbeat,
+    Message,
+    MessageStatus,
+    may_advance,
+)
+
+__all__ = [
+    "Author",
+    "Base",
+    "Case",
+    "CaseEvent",
+    "CaseStatus",
+    "CaseVictim",
+    "Channel",
+    "Conversation",
+    "ConversationState",
+    "DeliveryEvent",
+    "DevPhoneMessage",
+    "Direction",
+    "EventType",
+    "Heartbeat",
+    "Language",
+    "Message",
+    "MessageStatus",
+    "Victim",
+    "channel_address",
+    "may_advance",
+    "utcnow",
+]

@@ -1,0 +1,133 @@
+"""Cases, the victims on them, and the events of an investigation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import Enum, ForeignKey, String, Text, Time, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, CreatedAt, Timestamp
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    # Store the enum's value (what the API speaks) as a plain string column, so adding a
+    # member needs no ALTER TYPE on PostgreSQL.
+    return Enum(
+        cls,
+        native_enum=False,
+        length=40,
+        validate_strings=True,
+        values_callable=lambda members: [m.value for m in members],
+    )
+
+
+class Channel(enum.StrEnum):
+    SMS = "sms"
+    WHATSAPP = "whatsapp"
+
+
+class Language(enum.StrEnum):
+    EN = "en"
+    CY = "cy"
+
+
+class CaseStatus(enum.StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class EventType(enum.StrEnum):
+    OFFICER_ASSIGNED = "officer_assigned"
+    SUSPECT_ARRESTED = "suspect_arrested"
+    SUSPECT_INTERVIEWED = "suspect_interviewed"
+    SUSPECT_RELEASED_ON_BAIL = "suspect_released_on_bail"
+    SUSPECT_RELEASED_UNDER_INVESTIGATION = "suspect_released_under_investigation"
+    BAIL_CONDITIONS_CHANGED = "bail_conditions_changed"
+    SUSPECT_RELEASED_NO_FURTHER_ACTION = "suspect_released_no_further_action"
+    SUSPECT_CHARGED = "suspect_charged"
+    COURT_HEARING_SCHEDULED = "court_hearing_scheduled"
+    CASE_OUTCOME = "case_outcome"
+    INVESTIGATION_CLOSED = "investigation_closed"
+    GENERAL_UPDATE = "general_update"
+
+
+class Case(Base):
+    """A crime report that the victim care unit follows."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_ref: Mapped[str] = mapped_column(String(64), unique=True)
+    crime_type: Mapped[str] = mapped_column(String(200))
+    officer_in_charge: Mapped[str] = mapped_column(String(200))
+    status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus), default=CaseStatus.OPEN)
+    created_at: Mapped[CreatedAt]
+
+    victims: Mapped[list[CaseVictim]] = relationship(back_populates="case")
+    events: Mapped[list[CaseEvent]] = relationship(
+        back_populates="case", order_by="CaseEvent.occurred_at"
+    )
+
+
+class Victim(Base):
+    """A person the unit keeps informed; one phone number, possibly several cases."""
+
+    __tablename__ = "victims"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    channel: Mapped[Channel] = mapped_column(_enum(Channel))
+    language: Mapped[Language] = mapped_column(_enum(Language))
+    date_of_birth: Mapped[dt.date]
+    enhanced_rights: Mapped[bool] = mapped_column(default=False)
+    update_every_days: Mapped[int] = mapped_column(default=28)
+    quiet_start: Mapped[dt.time] = mapped_column(Time(), default=dt.time(20, 0))
+    quiet_end: Mapped[dt.time] = mapped_column(Time(), default=dt.time(8, 0))
+    safe_contact: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[CreatedAt]
+
+    cases: Mapped[list[CaseVictim]] = relationship(back_populates="victim")
+
+    @property
+    def address(self) -> str:
+        """Where Twilio delivers to this victim on their chosen channel."""
+        return channel_address(self.channel, self.phone)
+
+
+def channel_address(channel: Channel, phone: str) -> str:
+    """Twilio's address for a phone on a channel: WhatsApp numbers carry a prefix."""
+    return f"whatsapp:{phone}" if channel is Channel.WHATSAPP else phone
+
+
+class CaseVictim(Base):
+    """A victim's place on a case."""
+
+    __tablename__ = "case_victims"
+    __table_args__ = (UniqueConstraint("case_id", "victim_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    victim_id: Mapped[int] = mapped_column(ForeignKey("victims.id"), index=True)
+    created_at: Mapped[CreatedAt]
+
+    case: Mapped[Case] = relationship(back_populates="victims")
+    victim: Mapped[Victim] = relationship(back_populates="cases")
+
+
+class CaseEvent(Base):
+    """Something that happened in the investigation, in words the victim may be told."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    type: Mapped[EventType] = mapped_column(_enum(EventType))
+    occurred_at: Mapped[Timestamp]
+    summary: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[CreatedAt]
+
+    case: Mapped[Case] = relationship(back_populates="events")

@@ -1,0 +1,187 @@
+"""Conversations and the messages in them, in and out, with their delivery status."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, CreatedAt, Timestamp, utcnow
+from models.cases import Channel, Victim, _enum
+
+
+class ConversationState(enum.StrEnum):
+    BOT = "bot"
+    WAITING_FOR_OFFICER = "waiting_for_officer"
+    OFFICER = "officer"
+    CLOSED = "closed"
+
+
+class Direction(enum.StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class Author(enum.StrEnum):
+    VICTIM = "victim"
+    BOT = "bot"
+    SYSTEM = "system"
+    OFFICER = "officer"
+
+
+class MessageStatus(enum.StrEnum):
+    """Lifecycle of a message; inbound ones use RECEIVED and PROCESSED only."""
+
+    RECEIVED = "received"
+    PROCESSED = "processed"
+    # Outbound, ours: written to the outbox, then handed to Twilio.
+    PENDING = "pending"
+    SUBMITTING = "submitting"
+    SUPPRESSED = "suppressed"
+    # Outbound, Twilio's (what its status callbacks report).
+    ACCEPTED = "accepted"
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+    READ = "read"
+
+
+# How far along each outbound status is. A status report may only move a message forward:
+# Twilio's callbacks can arrive out of order, and a late "sent" must not undo "delivered".
+# Terminal outcomes share a rank so that none overrides another, except "read", which
+# WhatsApp reports after "delivered".
+STATUS_RANK: dict[MessageStatus, int] = {
+    MessageStatus.PENDING: 0,
+    MessageStatus.SUBMITTING: 1,
+    MessageStatus.ACCEPTED: 2,
+    MessageStatus.QUEUED: 2,
+    MessageStatus.SENDING: 3,
+    MessageStatus.SENT: 4,
+    MessageStatus.DELIVERED: 5,
+    MessageStatus.UNDELIVERED: 5,
+    MessageStatus.FAILED: 5,
+    MessageStatus.SUPPRESSED: 5,
+    MessageStatus.READ: 6,
+}
+
+TWILIO_STATUSES = {
+    s.value: s
+    for s in (
+        MessageStatus.ACCEPTED,
+        MessageStatus.QUEUED,
+        MessageStatus.SENDING,
+        MessageStatus.SENT,
+        MessageStatus.DELIVERED,
+        MessageStatus.UNDELIVERED,
+        MessageStatus.FAILED,
+        MessageStatus.READ,
+    )
+}
+
+
+def may_advance(current: MessageStatus, new: MessageStatus) -> bool:
+    """Whether an outbound message in `current` may move to `new`."""
+    if current in (MessageStatus.RECEIVED, MessageStatus.PROCESSED):
+        return False
+    return STATUS_RANK[new] > STATUS_RANK[current]
+
+
+class Conversation(Base):
+    """The thread with one address (a phone number on one channel)."""
+
+    __tablename__ = "conversations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Sent to Rasa as the sender id: opaque, so that nothing sequential leaves the app.
+    public_id: Mapped[str] = mapped_column(
+        String(32), unique=True, default=lambda: uuid.uuid4().hex
+    )
+    address: Mapped[str] = mapped_column(String(40), unique=True)
+    channel: Mapped[Channel] = mapped_column(_enum(Channel))
+    victim_id: Mapped[int | None] = mapped_column(ForeignKey("victims.id"), index=True)
+    state: Mapped[ConversationState] = mapped_column(
+        _enum(ConversationState), default=ConversationState.BOT
+    )
+    last_inbound_at: Mapped[Timestamp | None]
+    opted_out_at: Mapped[Timestamp | None]
+    # When we last told an unregistered number that we cannot help it (we say it once a day).
+    unregistered_reply_at: Mapped[Timestamp | None]
+    # A lease lets one worker at a time handle the conversation, which keeps its messages
+    # in order; a lease whose owner died simply runs out.
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[Timestamp | None]
+    created_at: Mapped[CreatedAt]
+
+    victim: Mapped[Victim | None] = relationship()
+    messages: Mapped[list[Message]] = relationship(
+        back_populates="conversation", order_by="Message.id"
+    )
+
+
+class Message(Base):
+    """One SMS or WhatsApp message, in either direction."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("reply_to_id", "reply_seq"),
+        Index("ix_messages_work", "direction", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
+    direction: Mapped[Direction] = mapped_column(_enum(Direction))
+    author: Mapped[Author] = mapped_column(_enum(Author))
+    body: Mapped[str] = mapped_column(Text, default="")
+    num_media: Mapped[int] = mapped_column(default=0)
+    # Twilio's MessageSid: unique, which is what makes a retried webhook harmless.
+    twilio_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    status: Mapped[MessageStatus] = mapped_column(_enum(MessageStatus))
+    error_code: Mapped[int | None]
+    error_message: Mapped[str | None] = mapped_column(String(500))
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[Timestamp | None] = mapped_column(default=utcnow)
+    # Set when an earlier hand-over to Twilio may or may not have gone through (a crash or a
+    # timeout mid-request): Twilio is asked before the message is sent again.
+    needs_reconcile: Mapped[bool] = mapped_column(default=False)
+    # Only the confirmation of an opt-out may reach an opted-out number.
+    bypass_opt_out: Mapped[bool] = mapped_column(default=False)
+    # Lower goes first: replies in a conversation go ahead of bulk notifications.
+    priority: Mapped[int] = mapped_column(default=0)
+    # Outbound replies point at the inbound message they answer, numbered, so that the same
+    # reply can never be written twice.
+    reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    reply_seq: Mapped[int | None]
+    created_at: Mapped[CreatedAt]
+    processed_at: Mapped[Timestamp | None]
+    submitted_at: Mapped[Timestamp | None]
+    status_at: Mapped[Timestamp | None]
+
+    conversation: Mapped[Conversation] = relationship(back_populates="messages")
+
+
+class DeliveryEvent(Base):
+    """A raw Twilio status callback, kept so a status that arrives early is not lost."""
+
+    __tablename__ = "delivery_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    twilio_sid: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    error_code: Mapped[int | None]
+    applied: Mapped[bool] = mapped_column(default=False)
+    received_at: Mapped[CreatedAt]
+
+
+class Heartbeat(Base):
+    """The last sign of life from a background process, for /healthz."""
+
+    __tablename__ = "heartbeats"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(100))
+    beat_at: Mapped[Timestamp]

@@ -1,0 +1,1 @@
+"""The background process: the pipeline's work loop, and (later) the timed jobs."""

@@ -1,0 +1,136 @@
+"""The worker loop: finds conversations with due work and drains each under its lease.
+
+Any number of these may run, on any number of machines: leases keep each conversation
+with one worker at a time. The web app nudges a worker when a message arrives; without a
+nudge, a worker still looks for work every POLL_SECONDS.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import signal
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from models import Direction, Heartbeat, Message, MessageStatus, utcnow
+from services import leases, processing
+from services.runtime import Runtime
+from services.settings import Settings
+from services.wake import WakeListener
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 1.0
+HEARTBEAT_SECONDS = 5.0
+HEARTBEAT_NAME = "scheduler"
+
+
+def due_conversations(session: Session, limit: int = 500) -> list[int]:
+    """Conversations with an inbound message to process or an outbound one to send."""
+    now = utcnow()
+    rows = session.scalars(
+        select(Message.conversation_id)
+        .where(
+            or_(
+                (Message.direction == Direction.INBOUND)
+                & (Message.status == MessageStatus.RECEIVED)
+                & (Message.next_attempt_at <= now),
+                (Message.direction == Direction.OUTBOUND)
+                & (Message.status == MessageStatus.PENDING)
+                & (Message.next_attempt_at <= now),
+                # Left mid-send by a worker that may have died; the lease tells.
+                (Message.direction == Direction.OUTBOUND)
+                & (Message.status == MessageStatus.SUBMITTING),
+            )
+        )
+        .group_by(Message.conversation_id)
+        .order_by(Message.conversation_id)
+        .limit(limit)
+    )
+    return list(rows)
+
+
+def beat(session: Session, owner: str) -> None:
+    """Record that this process is alive."""
+    row = session.get(Heartbeat, HEARTBEAT_NAME)
+    if row is None:
+        session.add(Heartbeat(name=HEARTBEAT_NAME, owner=owner, beat_at=utcnow()))
+    else:
+        row.owner, row.beat_at = owner, utcnow()
+
+
+class Worker:
+    """Drains due conversations on a thread pool, one task per conversation at a time."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.owner = leases.new_owner()
+        self.pool = ThreadPoolExecutor(rt.settings.worker_threads, thread_name_prefix="drain")
+        self.inflight: set[int] = set()
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+
+    def _drain(self, conversation_id: int) -> None:
+        try:
+            processing.drain(self.rt, conversation_id, self.owner)
+        except Exception:
+            log.exception("conversation %s: unexpected error; it will be retried", conversation_id)
+
+    def _finished(self, conversation_id: int, _future: Future[None]) -> None:
+        with self.lock:
+            self.inflight.discard(conversation_id)
+
+    def dispatch(self) -> int:
+        """Start a drain for each due conversation not already in hand; how many started."""
+        with self.rt.db.session() as session:
+            due = due_conversations(session)
+        started = 0
+        for conversation_id in due:
+            with self.lock:
+                if conversation_id in self.inflight:
+                    continue
+                self.inflight.add(conversation_id)
+            future = self.pool.submit(self._drain, conversation_id)
+            future.add_done_callback(functools.partial(self._finished, conversation_id))
+            started += 1
+        return started
+
+    def run(self) -> None:
+        """Loop until stop() is called."""
+        listener = WakeListener(self.rt.settings.worker_wake_addr)
+        last_beat = 0.0
+        log.info("worker %s started", self.owner)
+        try:
+            while not self.stopping.is_set():
+                if time.monotonic() - last_beat >= HEARTBEAT_SECONDS:
+                    with self.rt.db.session() as session:
+                        beat(session, self.owner)
+                    last_beat = time.monotonic()
+                try:
+                    self.dispatch()
+                except Exception:
+                    log.exception("looking for work failed; trying again shortly")
+                listener.wait(POLL_SECONDS)
+        finally:
+            listener.close()
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            log.info("worker %s stopped", self.owner)
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+
+def main() -> None:
+    """Entry point of `python -m scheduler`."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    worker = Worker(Runtime(Settings.from_env()))
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: worker.stop())
+    worker.run()

@@ -1,0 +1,1 @@
+"""Domain logic shared by every entry point: web, worker and actions."""

@@ -1,0 +1,219 @@
+"""Routing one conversation's inbound messages, in order: keywords, then the bot.
+
+A worker holds the conversation's lease while it works here. Rasa is called outside any
+database transaction; its replies and the "processed" mark are written together, so a
+crash in between means the message is processed again, never that its replies go twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from models import (
+    Author,
+    Conversation,
+    ConversationState,
+    Direction,
+    Message,
+    MessageStatus,
+    Victim,
+    utcnow,
+)
+from services import keywords, leases, outbox, phones
+from services.keywords import Keyword
+from services.rasa import RasaUnavailable
+from services.retry import next_attempt
+from services.runtime import Runtime
+from services.texts import text
+
+log = logging.getLogger(__name__)
+
+# An unregistered number is told once a day that we cannot help it, not at every message:
+# an auto-responder at the other end must not start a loop.
+UNREGISTERED_REPLY_EVERY = dt.timedelta(hours=24)
+
+
+def _victim(session: Session, conversation: Conversation) -> Victim | None:
+    """The victim at this address; looked up again until found, since they may register later."""
+    if conversation.victim is None:
+        _, number = phones.split_address(conversation.address)
+        victim = session.scalar(select(Victim).where(Victim.phone == number))
+        if victim is not None:
+            conversation.victim = victim
+    return conversation.victim
+
+
+def _next_inbound(session: Session, conversation_id: int) -> Message | None:
+    return session.scalar(
+        select(Message)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.direction == Direction.INBOUND,
+            Message.status == MessageStatus.RECEIVED,
+        )
+        .order_by(Message.id)
+        .limit(1)
+    )
+
+
+def _done(message: Message) -> None:
+    message.status = MessageStatus.PROCESSED
+    message.processed_at = utcnow()
+
+
+def _reply(
+    session: Session, conversation: Conversation, inbound: Message, bodies: list[str], **kw: bool
+) -> None:
+    for seq, body in enumerate(bodies):
+        author = Author.BOT if kw.get("from_bot") else Author.SYSTEM
+        outbox.enqueue(
+            session,
+            conversation,
+            body,
+            author,
+            reply_to=inbound,
+            reply_seq=seq,
+            bypass_opt_out=kw.get("bypass_opt_out", False),
+        )
+    _done(inbound)
+
+
+def _route_without_bot(session: Session, conversation: Conversation, message: Message) -> bool:
+    """Handle what needs no NLU; True when the message is dealt with."""
+    victim = _victim(session, conversation)
+    language = victim.language if victim else None
+    keyword = keywords.match(message.body) if message.num_media == 0 else None
+    now = utcnow()
+
+    if keyword is Keyword.OPT_OUT:
+        if conversation.opted_out_at is None:
+            conversation.opted_out_at = now
+            _reply(
+                session, conversation, message, [text("opted_out", language)], bypass_opt_out=True
+            )
+        else:
+            _done(message)  # One confirmation only: carriers require silence after it.
+        return True
+    if conversation.opted_out_at is not None:
+        if keyword is Keyword.OPT_IN:
+            conversation.opted_out_at = None
+            _reply(session, conversation, message, [text("opted_in", language)])
+        else:
+            _done(message)  # Stored for the record; nothing goes back until they opt in.
+        return True
+    if keyword is Keyword.HELP:
+        _reply(session, conversation, message, [text("help", language)])
+        return True
+    if victim is None:
+        last = conversation.unregistered_reply_at
+        if last is None or now - last >= UNREGISTERED_REPLY_EVERY:
+            conversation.unregistered_reply_at = now
+            _reply(session, conversation, message, [text("unregistered", None)])
+        else:
+            _done(message)
+        return True
+    if conversation.state is not ConversationState.BOT:
+        # An officer has the conversation (the console's issue): the bot stays quiet.
+        _done(message)
+        return True
+    if message.num_media and not message.body.strip():
+        _reply(session, conversation, message, [text("media", language)])
+        return True
+    return False
+
+
+def process_next(rt: Runtime, conversation_id: int, owner: str) -> bool:
+    """Process the conversation's oldest waiting message; True when there may be more."""
+    settings = rt.settings
+    with rt.db.session() as session:
+        if not leases.renew(session, conversation_id, owner, settings.lease_seconds):
+            raise leases.LeaseLost
+        message = _next_inbound(session, conversation_id)
+        if message is None:
+            return False
+        if message.next_attempt_at and message.next_attempt_at > utcnow():
+            return False  # Waiting out a backoff; later messages wait behind it, in order.
+        conversation = message.conversation
+        if _route_without_bot(session, conversation, message):
+            return True
+        victim = conversation.victim
+        assert victim is not None
+        message_id, sender, body, media = (
+            message.id,
+            conversation.public_id,
+            message.body,
+            message.num_media,
+        )
+        metadata = {
+            "victim_id": victim.id,
+            "channel": conversation.channel.value,
+            "language": victim.language.value,
+        }
+        language = victim.language
+
+    try:
+        replies = rt.rasa.send(sender, body, metadata)
+        failure = None
+    except RasaUnavailable as exc:
+        replies, failure = [], exc
+
+    with rt.db.session() as session:
+        if not leases.renew(session, conversation_id, owner, settings.lease_seconds):
+            raise leases.LeaseLost
+        message = session.get_one(Message, message_id)
+        if message.status is not MessageStatus.RECEIVED:
+            return True
+        if failure is not None:
+            message.attempts += 1
+            message.error_message = str(failure)[:500]
+            message.next_attempt_at = next_attempt(
+                message.attempts, settings.retry_base_seconds, settings.retry_cap_seconds
+            )
+            log.warning("message %s waits for rasa: %s", message_id, failure)
+            return False
+        if media:
+            replies.insert(0, text("media", language))
+        _reply(session, message.conversation, message, replies, from_bot=True)
+        if message.attempts:
+            _wake_waiting(session)
+    return True
+
+
+def _wake_waiting(session: Session) -> None:
+    """Rasa is back: messages waiting out a backoff for it need not wait any longer."""
+    session.execute(
+        update(Message)
+        .where(
+            Message.direction == Direction.INBOUND,
+            Message.status == MessageStatus.RECEIVED,
+            Message.attempts > 0,
+        )
+        .values(next_attempt_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+def drain(rt: Runtime, conversation_id: int, owner: str) -> None:
+    """Work a conversation under its lease until nothing in it is due."""
+    with rt.db.session() as session:
+        if not leases.claim(session, conversation_id, owner, rt.settings.lease_seconds):
+            return
+    lost = False
+    try:
+        while True:
+            # Both steps every round: replies go out as soon as they are written.
+            sent = outbox.send_next(rt, conversation_id, owner)
+            processed = process_next(rt, conversation_id, owner)
+            if not (sent or processed):
+                break
+    except leases.LeaseLost:
+        lost = True
+        log.warning("conversation %s: lease lost; another worker has it", conversation_id)
+    finally:
+        if not lost:
+            with rt.db.session() as session:
+                leases.release(session, conversation_id, owner)

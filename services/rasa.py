@@ -1,0 +1,50 @@
+"""The port to the Rasa server: its REST channel, one message at a time."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import requests
+
+from services.settings import Settings
+
+
+class RasaUnavailable(Exception):
+    """Rasa did not answer in time, or answered with an error: try again later."""
+
+
+class RasaClient:
+    """Sends a victim's message to Rasa's REST channel and returns the bot's texts."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.url = f"{settings.rasa_url}/webhooks/rest/webhook"
+        self.timeout = settings.rasa_timeout
+        self._local = threading.local()
+
+    def _http(self) -> requests.Session:
+        # One connection pool per thread: requests' Session is not promised to be thread-safe.
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+        return session
+
+    def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[str]:
+        """The bot's replies to `text` from `sender`, in order."""
+        try:
+            response = self._http().post(
+                self.url,
+                json={"sender": sender, "message": text, "metadata": metadata},
+                timeout=(3.05, self.timeout),
+            )
+        except requests.RequestException as exc:
+            raise RasaUnavailable(f"rasa unreachable: {type(exc).__name__}") from exc
+        if response.status_code != 200:
+            raise RasaUnavailable(f"rasa answered HTTP {response.status_code}")
+        try:
+            replies = response.json()
+        except ValueError as exc:
+            raise RasaUnavailable("rasa answered something that is not JSON") from exc
+        if not isinstance(replies, list):
+            raise RasaUnavailable("rasa answered JSON that is not a list")
+        return [r["text"] for r in replies if isinstance(r, dict) and r.get("text")]

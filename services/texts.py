@@ -1,0 +1,70 @@
+"""The messages the pipeline itself sends, in English and Welsh (see shared WELSH.md terms)."""
+
+from __future__ import annotations
+
+from models import Language
+
+TEXTS: dict[str, dict[Language, str]] = {
+    "opted_out": {
+        Language.EN: (
+            "You will get no more messages from this service. To start again, reply START. "
+            "In an emergency, call 999."
+        ),
+        Language.CY: (
+            "Ni fyddwch yn cael rhagor o negeseuon gan y gwasanaeth hwn. I ddechrau eto, "
+            "atebwch DECHRAU. Mewn argyfwng, ffoniwch 999."
+        ),
+    },
+    "opted_in": {
+        Language.EN: (
+            "Welcome back. You will get messages from this service again. "
+            "Reply STOP at any time to stop them. In an emergency, call 999."
+        ),
+        Language.CY: (
+            "Croeso nôl. Byddwch yn cael negeseuon gan y gwasanaeth hwn eto. "
+            "Atebwch STOPIO unrhyw bryd i'w hatal. Mewn argyfwng, ffoniwch 999."
+        ),
+    },
+    "help": {
+        Language.EN: (
+            "This is the police victim care text service. Ask for an update or for support, "
+            "or ask to speak to an officer. Reply STOP to stop messages. "
+            "In an emergency, call 999. If it is not an emergency, call 101."
+        ),
+        Language.CY: (
+            "Dyma wasanaeth negeseuon testun gofal dioddefwyr yr heddlu. Gofynnwch am "
+            "ddiweddariad neu am gymorth, neu gofynnwch am gael siarad â swyddog heddlu. "
+            "Atebwch STOPIO i atal negeseuon. Mewn argyfwng, ffoniwch 999. "
+            "Os nad yw'n argyfwng, ffoniwch 101."
+        ),
+    },
+    "unregistered": {
+        Language.EN: (
+            "This is the police victim care text service. We can't help this number by text. "
+            "In an emergency, call 999. If it is not an emergency, call 101."
+        ),
+        Language.CY: (
+            "Dyma wasanaeth negeseuon testun gofal dioddefwyr yr heddlu. Ni allwn helpu'r rhif "
+            "hwn drwy neges destun. Mewn argyfwng, ffoniwch 999. "
+            "Os nad yw'n argyfwng, ffoniwch 101."
+        ),
+    },
+    "media": {
+        Language.EN: (
+            "Sorry, we can't receive pictures or files here. Please send your message as text. "
+            "In an emergency, call 999."
+        ),
+        Language.CY: (
+            "Mae'n ddrwg gennym, ni allwn dderbyn lluniau na ffeiliau yma. Anfonwch eich neges "
+            "fel testun. Mewn argyfwng, ffoniwch 999."
+        ),
+    },
+}
+
+
+def text(key: str, language: Language | None) -> str:
+    """The message `key` in `language`, or in Welsh and English when the language is unknown."""
+    if language is None:
+        # Welsh Language Standards: where we do not know, Welsh first and English beside it.
+        return f"{TEXTS[key][Language.CY]}\n\n{TEXTS[key][Language.EN]}"
+    return TEXTS[key][language]

@@ -1,0 +1,104 @@
+"""The port to Twilio's REST API, through the twilio library, at TWILIO_API_BASE_URL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass
+
+import requests
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from models import Channel
+from services.settings import Settings
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """Twilio took the message."""
+
+    sid: str
+    status: str
+
+
+class SendFailed(Exception):
+    """Twilio did not take the message.
+
+    `retry` says whether trying again may help (429, 5xx, network); `ambiguous` says that
+    Twilio may have taken it all the same (a timeout or a connection dropped mid-request),
+    so it must be looked up before it is sent again.
+    """
+
+    def __init__(
+        self, message: str, code: int | None, retry: bool, ambiguous: bool = False
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.retry = retry
+        self.ambiguous = ambiguous
+
+
+class TwilioGateway:
+    """Sends messages and looks up sent ones."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.status_callback = f"{settings.public_base_url}/twilio/status"
+        self._local = threading.local()
+
+    def _client(self) -> Client:
+        # A client per thread, since its HTTP session is not promised to be thread-safe.
+        client: Client | None = getattr(self._local, "client", None)
+        if client is None:
+            http = TwilioHttpClient(timeout=self.settings.twilio_timeout)
+            client = Client(
+                self.settings.twilio_account_sid, self.settings.twilio_auth_token, http_client=http
+            )
+            # The library has no setting for its base URL; the dev phone and any
+            # Twilio-compatible endpoint are reached by pointing the API domain at it.
+            client.api.base_url = self.settings.twilio_api_base_url
+            self._local.client = client
+        return client
+
+    def sender(self, channel: Channel) -> str:
+        """Our From address on `channel`."""
+        if channel is Channel.WHATSAPP:
+            return f"whatsapp:{self.settings.twilio_whatsapp_from}"
+        return self.settings.twilio_sms_from
+
+    def send(self, to: str, channel: Channel, body: str) -> Accepted:
+        """Hand one message to Twilio, with our status callback."""
+        try:
+            message = self._client().messages.create(
+                to=to, from_=self.sender(channel), body=body, status_callback=self.status_callback
+            )
+        except TwilioRestException as exc:
+            transient = exc.status == 429 or exc.status >= 500
+            raise SendFailed(
+                f"twilio answered HTTP {exc.status}: {exc.msg}", exc.code, retry=transient
+            ) from exc
+        except (requests.RequestException, TwilioException) as exc:
+            raise SendFailed(
+                f"twilio unreachable: {type(exc).__name__}", None, retry=True, ambiguous=True
+            ) from exc
+        return Accepted(sid=message.sid or "", status=message.status or "queued")
+
+    def find_sent(
+        self, to: str, channel: Channel, body: str, since: dt.datetime
+    ) -> Accepted | None:
+        """A message Twilio already has with this body, to `to`, created since `since`."""
+        try:
+            recent = self._client().messages.list(to=to, from_=self.sender(channel), limit=50)
+        except TwilioRestException as exc:
+            raise SendFailed(
+                f"twilio look-up answered HTTP {exc.status}", exc.code, retry=True
+            ) from exc
+        except (requests.RequestException, TwilioException) as exc:
+            raise SendFailed(f"twilio unreachable: {type(exc).__name__}", None, retry=True) from exc
+        for message in recent:
+            created = message.date_created
+            if message.body == body and (created is None or created >= since):
+                return Accepted(sid=message.sid or "", status=message.status or "queued")
+        return None

@@ -1,0 +1,139 @@
+"""Shared fixtures: a real database (SQLite file or PostgreSQL), the app, a live server."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from models.migrate import upgrade
+from services.runtime import Runtime
+from services.settings import Settings
+from webhooks import create_app
+
+API_TOKEN = "test-api-token"
+PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _postgres_reason() -> str | None:
+    """Why PostgreSQL tests cannot run here, or None when they can."""
+    try:
+        engine = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:  # noqa: BLE001 - any failure is a reason to skip
+        return f"PostgreSQL at {PG_ADMIN_URL} is not reachable ({type(exc).__name__})"
+    return None
+
+
+@pytest.fixture(scope="session")
+def db_kind() -> str:
+    """`sqlite` or `postgresql`, from TEST_DATABASE (make test runs both)."""
+    return os.environ.get("TEST_DATABASE", "sqlite")
+
+
+@pytest.fixture
+def database_url(db_kind: str, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated database for one test."""
+    if db_kind == "sqlite":
+        url = f"sqlite:///{tmp_path / 'app.db'}"
+        upgrade(url)
+        yield url
+        return
+    reason = _postgres_reason()
+    if reason:
+        pytest.skip(f"PostgreSQL tests skipped: {reason}")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    upgrade(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """Settings for one test: its own database, ports, and quick retries."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    return dataclasses.replace(
+        Settings.from_env(),
+        database_url=database_url,
+        port=port,
+        public_base_url=base,
+        twilio_api_base_url=f"{base}/devphone",
+        devphone_enabled=True,
+        api_token=API_TOKEN,
+        worker_wake_addr=("127.0.0.1", free_port(socket.SOCK_DGRAM)),
+        retry_base_seconds=0.2,
+        retry_cap_seconds=1.0,
+        twilio_timeout=5.0,
+        rasa_timeout=float(os.environ.get("TEST_RASA_TIMEOUT", "20")),
+    )
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[Flask]:
+    app = create_app(settings, TESTING=True)
+    yield app
+    app.extensions["runtime"].db.dispose()
+
+
+@pytest.fixture
+def rt(app: Flask) -> Runtime:
+    runtime: Runtime = app.extensions["runtime"]
+    return runtime
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def auth() -> dict[str, str]:
+    return {"Authorization": f"Bearer {API_TOKEN}"}
+
+
+class LiveServer:
+    """The app served over real HTTP on a free port, in a thread."""
+
+    def __init__(self, app: Flask, port: int) -> None:
+        self.server: BaseWSGIServer = make_server("127.0.0.1", port, app, threaded=True)
+        self.url = f"http://127.0.0.1:{port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.thread.join(5)
+
+
+@pytest.fixture
+def live_server(app: Flask, settings: Settings) -> Iterator[LiveServer]:
+    with LiveServer(app, settings.port) as server:
+        yield server

@@ -1,0 +1,67 @@
+"""Helpers that register invented people through the real API and sign Twilio webhooks."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask.testing import FlaskClient
+from twilio.request_validator import RequestValidator
+
+from services.settings import Settings
+
+VICTIM = {
+    "name": "Rhiannon Prydderch",
+    "phone": "07700 900123",
+    "channel": "sms",
+    "language": "en",
+    "date_of_birth": "1984-03-02",
+}
+
+
+def new_case(client: FlaskClient, auth: dict[str, str], case_ref: str = "CR-2026-0001") -> str:
+    response = client.post(
+        "/api/cases",
+        json={"case_ref": case_ref, "crime_type": "burglary", "officer_in_charge": "PC Ifan Rees"},
+        headers=auth,
+    )
+    assert response.status_code == 201, response.get_json()
+    return case_ref
+
+
+def new_victim(
+    client: FlaskClient, auth: dict[str, str], case_ref: str, **fields: Any
+) -> int:
+    response = client.post(
+        f"/api/cases/{case_ref}/victims", json={**VICTIM, **fields}, headers=auth
+    )
+    assert response.status_code == 201, response.get_json()
+    victim_id: int = response.get_json()["victim_id"]
+    return victim_id
+
+
+def message_sid() -> str:
+    return "SM" + uuid.uuid4().hex
+
+
+def inbound_form(sender: str, body: str, sid: str | None = None, **extra: str) -> dict[str, str]:
+    """The form Twilio posts for an inbound message."""
+    return {
+        "MessageSid": sid or message_sid(),
+        "AccountSid": "AC" + "de" * 16,
+        "From": sender,
+        "To": "+447700900000",
+        "Body": body,
+        "NumMedia": "0",
+        **extra,
+    }
+
+
+def signed_post(
+    client: FlaskClient, settings: Settings, path: str, form: dict[str, str]
+) -> Any:
+    """POST `form` to `path` signed as Twilio signs it."""
+    signature = RequestValidator(settings.twilio_auth_token).compute_signature(
+        settings.public_base_url + path, form
+    )
+    return client.post(path, data=form, headers={"X-Twilio-Signature": signature})

@@ -1,0 +1,34 @@
+"""The Flask app: Twilio webhooks, the case data API, health, and the dev phone."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+from services.runtime import Runtime
+from services.settings import Settings
+
+
+def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
+    """Build the app; nothing connects or starts until here."""
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY=settings.secret_key, JSON_SORT_KEYS=False, **overrides)
+    app.extensions["runtime"] = Runtime(settings)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+    from webhooks import api, cli, health, twilio
+
+    app.register_blueprint(twilio.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(health.bp)
+    cli.init_app(app)
+    if settings.devphone_enabled:
+        from webhooks import devphone
+
+        app.register_blueprint(devphone.bp)
+    return app

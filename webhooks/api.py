@@ -1,0 +1,93 @@
+"""The case data API (contract): JSON in and out, bearer token, errors as {"error": ...}."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException
+
+from services import cases
+from services.errors import Conflict, InvalidField, NotFound
+from services.runtime import runtime
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+def _error(status: int, message: str) -> tuple[Response, int]:
+    return jsonify(error=message), status
+
+
+@bp.before_request
+def _require_token() -> tuple[Response, int] | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    expected = runtime().settings.api_token
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip(), expected):
+        return _error(401, "a valid 'Authorization: Bearer <API_TOKEN>' header is required")
+    return None
+
+
+@bp.errorhandler(InvalidField)
+def _invalid(exc: InvalidField) -> tuple[Response, int]:
+    return _error(400, str(exc))
+
+
+@bp.errorhandler(NotFound)
+def _not_found(exc: NotFound) -> tuple[Response, int]:
+    return _error(404, str(exc))
+
+
+@bp.errorhandler(Conflict)
+def _conflict(exc: Conflict) -> tuple[Response, int]:
+    return _error(409, str(exc))
+
+
+@bp.errorhandler(IntegrityError)
+def _race(_exc: IntegrityError) -> tuple[Response, int]:
+    # Two requests registering the same thing at once: the database's unique constraint
+    # decides, and the loser is told it is a duplicate.
+    return _error(409, "duplicate: it was registered at the same moment by another request")
+
+
+@bp.errorhandler(HTTPException)
+def _http(exc: HTTPException) -> tuple[Response, int]:
+    return _error(exc.code or 500, exc.description or exc.name)
+
+
+def _payload() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise InvalidField("body", "must be a JSON object (Content-Type: application/json)")
+    return data
+
+
+@bp.post("/cases")
+def create_case() -> tuple[Response, int]:
+    with runtime().db.session() as session:
+        case = cases.register_case(session, _payload())
+        body = {
+            "case_ref": case.case_ref,
+            "crime_type": case.crime_type,
+            "officer_in_charge": case.officer_in_charge,
+            "status": case.status.value,
+        }
+    return jsonify(body), 201
+
+
+@bp.post("/cases/<case_ref>/victims")
+def add_victim(case_ref: str) -> tuple[Response, int]:
+    with runtime().db.session() as session:
+        victim = cases.register_victim(session, case_ref, _payload())
+        victim_id = victim.id
+    return jsonify(victim_id=victim_id), 201
+
+
+@bp.post("/cases/<case_ref>/events")
+def add_event(case_ref: str) -> tuple[Response, int]:
+    with runtime().db.session() as session:
+        event = cases.record_event(session, case_ref, _payload())
+        event_id = event.id
+    return jsonify(event_id=event_id), 201

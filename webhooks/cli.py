@@ -1,0 +1,19 @@
+"""Flask CLI commands: `flask --app webhooks db-upgrade`, `flask --app webhooks demo-data`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from models.migrate import upgrade
+from services.runtime import runtime
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands on `app`."""
+
+    @app.cli.command("db-upgrade")
+    def db_upgrade() -> None:
+        """Apply every Alembic migration to DATABASE_URL."""
+        upgrade(runtime().settings.database_url)
+        click.echo("database is up to date")

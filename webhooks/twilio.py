@@ -1,0 +1,66 @@
+"""Twilio's webhooks (contract): inbound messages and delivery status callbacks."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Response, abort, request
+from twilio.request_validator import RequestValidator
+
+from services import inbound, wake
+from services.errors import InvalidField
+from services.runtime import runtime
+
+bp = Blueprint("twilio", __name__, url_prefix="/twilio")
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+def validate_twilio_request[F: Callable[..., Any]](view: F) -> F:
+    """Refuse (403) a request whose X-Twilio-Signature does not match PUBLIC_BASE_URL + path."""
+
+    @functools.wraps(view)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        settings = runtime().settings
+        url = settings.public_base_url + request.path
+        if request.query_string:
+            url += "?" + request.query_string.decode()
+        signature = request.headers.get("X-Twilio-Signature", "")
+        validator = RequestValidator(settings.twilio_auth_token)
+        if not signature or not validator.validate(url, request.form, signature):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return checked  # type: ignore[return-value]
+
+
+def _twiml() -> Response:
+    return Response(EMPTY_TWIML, status=200, mimetype="text/xml")
+
+
+@bp.errorhandler(InvalidField)
+def _invalid(exc: InvalidField) -> Response:
+    return Response(f"bad request: {exc}", status=400, mimetype="text/plain")
+
+
+@bp.post("/messages")
+@validate_twilio_request
+def messages() -> Response:
+    rt = runtime()
+    with rt.db.session() as session:
+        stored = inbound.store_message(session, request.form)
+    # Stored and committed: only now do we answer 2xx. The reply goes out by the REST API
+    # once a worker has processed the message.
+    if not stored.duplicate:
+        wake.nudge(rt.settings.worker_wake_addr)
+    return _twiml()
+
+
+@bp.post("/status")
+@validate_twilio_request
+def status() -> Response:
+    with runtime().db.session() as session:
+        inbound.record_status(session, request.form)
+    return Response("", status=204)
