@@ -29,9 +29,7 @@ def new_case(client: FlaskClient, auth: dict[str, str], case_ref: str = "CR-2026
     return case_ref
 
 
-def new_victim(
-    client: FlaskClient, auth: dict[str, str], case_ref: str, **fields: Any
-) -> int:
+def new_victim(client: FlaskClient, auth: dict[str, str], case_ref: str, **fields: Any) -> int:
     response = client.post(
         f"/api/cases/{case_ref}/victims", json={**VICTIM, **fields}, headers=auth
     )
@@ -57,9 +55,7 @@ def inbound_form(sender: str, body: str, sid: str | None = None, **extra: str) -
     }
 
 
-def signed_post(
-    client: FlaskClient, settings: Settings, path: str, form: dict[str, str]
-) -> Any:
+def signed_post(client: FlaskClient, settings: Settings, path: str, form: dict[str, str]) -> Any:
     """POST `form` to `path` signed as Twilio signs it."""
     signature = RequestValidator(settings.twilio_auth_token).compute_signature(
         settings.public_base_url + path, form

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 03:21:34.544895
+Create Date: 2026-11-27 03:34:45.059754
 """
 
 from collections.abc import Sequence
@@ -61,6 +61,14 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "devphone_control",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("fail_next", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("faults", sa.JSON(), nullable=False),
+        sa.Column("updated_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_devphone_control")),
+    )
+    op.create_table(
         "devphone_messages",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("sid", sa.String(length=64), nullable=False),
@@ -68,6 +76,8 @@ def upgrade() -> None:
         sa.Column("handset", sa.String(length=40), nullable=False),
         sa.Column("service_number", sa.String(length=40), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("num_media", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("messaging_service_sid", sa.String(length=64), nullable=True),
         sa.Column("content_sid", sa.String(length=64), nullable=True),
         sa.Column("content_variables", sa.Text(), nullable=True),
         sa.Column("status", sa.String(length=20), nullable=False),
@@ -79,6 +89,8 @@ def upgrade() -> None:
             server_default=sa.text("(CURRENT_TIMESTAMP)"),
             nullable=False,
         ),
+        sa.Column("sent_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", models.base.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_devphone_messages")),
         sa.UniqueConstraint("sid", name=op.f("uq_devphone_messages_sid")),
     )
@@ -343,6 +355,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_devphone_messages_handset"))
 
     op.drop_table("devphone_messages")
+    op.drop_table("devphone_control")
     with op.batch_alter_table("delivery_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_delivery_events_twilio_sid"))
 

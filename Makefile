@@ -1,0 +1,89 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything they need is
+# installed on first use and only re-done when its inputs change.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+APP_VENV  := .venvs/app
+RASA_VENV := .venvs/rasa
+APP_PY    := $(APP_VENV)/bin/python
+RASA_BIN  := $(RASA_VENV)/bin/rasa
+OAI_SPEC  := var/twilio-oai/twilio_api_v2010.json
+PIP_FLAGS := --disable-pip-version-check --no-input -q
+
+# Rasa Open Source supports no Python newer than 3.10, so it gets its own interpreter.
+PYTHON312 ?= $(shell scripts/find_python.sh 3.12)
+PYTHON310 ?= $(shell scripts/find_python.sh 3.10)
+
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+.PHONY: help install run test lint unit-tests pg-tests sqlite-tests rasa-validate bench \
+        model migrate demo-data requirements clean browsers
+
+help:
+	@echo "make run    install what is missing, then start the whole service (dev phone, demo data)"
+	@echo "make test   install what is missing, then lint and run every test (SQLite and PostgreSQL)"
+	@echo "make bench  print the pipeline's benchmark figures"
+
+$(APP_VENV)/.installed: requirements.txt
+	@test -n "$(PYTHON312)" || { scripts/find_python.sh 3.12 --explain; exit 1; }
+	@echo "==> building the app's virtual environment (Python 3.12)"
+	@test -x $(APP_PY) || $(PYTHON312) -m venv $(APP_VENV)
+	$(APP_PY) -m pip install $(PIP_FLAGS) -r requirements.txt
+	@touch $@
+
+$(RASA_VENV)/.installed: requirements-rasa.txt
+	@test -n "$(PYTHON310)" || { scripts/find_python.sh 3.10 --explain; exit 1; }
+	@echo "==> building the Rasa server's virtual environment (Python 3.10); the first time takes minutes"
+	@test -x $(RASA_VENV)/bin/python || $(PYTHON310) -m venv $(RASA_VENV)
+	$(RASA_VENV)/bin/python -m pip install $(PIP_FLAGS) -r requirements-rasa.txt
+	@touch $@
+
+$(OAI_SPEC): scripts/fetch_twilio_oai.sh
+	@echo "==> fetching Twilio's OpenAPI description (npm package @twilio-alpha/mcp)"
+	scripts/fetch_twilio_oai.sh
+	@touch $@
+
+install: $(APP_VENV)/.installed $(RASA_VENV)/.installed $(OAI_SPEC)
+
+# Trains only when config.yml, bot/ or nlu/ changed (the model is named by their hash).
+model: $(RASA_VENV)/.installed
+	@scripts/train_model.sh
+
+migrate: $(APP_VENV)/.installed
+	@$(APP_VENV)/bin/flask --app webhooks db-upgrade
+
+demo-data: migrate
+	@$(APP_VENV)/bin/flask --app webhooks demo-data
+
+run: install model demo-data
+	@exec $(APP_PY) scripts/run_service.py
+
+lint: $(APP_VENV)/.installed
+	@echo "==> ruff and mypy"
+	$(APP_VENV)/bin/ruff check .
+	$(APP_VENV)/bin/ruff format --check .
+	$(APP_VENV)/bin/mypy .
+
+rasa-validate: $(RASA_VENV)/.installed
+	@echo "==> rasa data validate"
+	cd bot && ../$(RASA_BIN) data validate --domain domain.yml --data ../nlu/basics.yml rules --fail-on-warnings
+
+browsers:
+	@scripts/install_browser.sh
+
+# Every test on SQLite, then every test on PostgreSQL (skipped, saying why, where there is none).
+test: install model lint rasa-validate
+	@echo "==> tests on SQLite"
+	TEST_DATABASE=sqlite $(APP_PY) -m pytest -p no:cacheprovider
+	@echo "==> tests on PostgreSQL"
+	TEST_DATABASE=postgresql $(APP_PY) -m pytest -p no:cacheprovider
+
+bench: install model
+	$(APP_PY) -m bench.pipeline
+
+requirements: $(APP_VENV)/.installed
+	$(APP_PY) -m pip freeze --exclude-editable | { echo "# Generated from requirements.in by 'make requirements'."; cat; } > requirements.txt
+
+clean:
+	rm -rf var/app.db* var/rasa_tracker.db* var/rasa-models var/run

@@ -1,0 +1,100 @@
+"""Status callbacks after a create: Twilio's delivery reports, signed, a little apart."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import requests
+from flask import Flask
+from sqlalchemy import select
+from twilio.request_validator import RequestValidator
+
+from models import utcnow
+from models.devphone import DevPhoneMessage
+from services.runtime import runtime
+from webhooks.devphone.control import Faults
+from webhooks.devphone.resources import API_VERSION
+
+log = logging.getLogger(__name__)
+
+FAILED = {"failed", "undelivered"}
+SENT_OR_LATER = {"sent", "delivered", "read", "undelivered"}
+
+
+def plan(faults: Faults, whatsapp: bool) -> list[str]:
+    """The statuses a message goes through after "queued"."""
+    if faults.callback_statuses is not None:
+        return list(faults.callback_statuses)
+    return ["sent", "delivered", "read"] if whatsapp else ["sent", "delivered"]
+
+
+def start(app: Flask, sid: str, faults: Faults, whatsapp: bool) -> threading.Thread:
+    """Deliver `sid` in the background: advance its stored status and call its callback."""
+    statuses = plan(faults, whatsapp)
+    thread = threading.Thread(
+        target=_deliver,
+        args=(app, sid, statuses, faults),
+        name=f"devphone-callbacks-{sid[-6:]}",
+        daemon=True,
+    )
+    thread.start()
+    return thread
+
+
+def _deliver(app: Flask, sid: str, statuses: list[str], faults: Faults) -> None:
+    # The stored status moves forward in order, as Twilio's own record would; with
+    # callback_reverse only the reports arrive out of order, as they can from Twilio.
+    reports = list(reversed(statuses)) if faults.callback_reverse else statuses
+    try:
+        with app.app_context():
+            rt = runtime()
+            for stored, reported in zip(statuses, reports, strict=True):
+                time.sleep(faults.callback_interval)
+                with rt.db.session() as session:
+                    message = session.scalar(
+                        select(DevPhoneMessage).where(DevPhoneMessage.sid == sid)
+                    )
+                    if message is None:
+                        return
+                    now = utcnow()
+                    message.status, message.updated_at = stored, now
+                    if stored in SENT_OR_LATER and message.sent_at is None:
+                        message.sent_at = now
+                    if stored in FAILED:
+                        message.error_code = faults.callback_error_code
+                    url = message.status_callback
+                    params = {
+                        "MessageSid": sid,
+                        "SmsSid": sid,
+                        "MessageStatus": reported,
+                        "SmsStatus": reported,
+                        "AccountSid": rt.settings.twilio_account_sid,
+                        "From": message.service_number,
+                        "To": message.handset,
+                        "ApiVersion": API_VERSION,
+                    }
+                if reported in FAILED:
+                    params["ErrorCode"] = str(faults.callback_error_code)
+                if url:
+                    post(url, params, rt.settings.twilio_auth_token)
+    except Exception:
+        # A background thread has no one to raise to; say so in the log instead.
+        log.exception("dev phone: delivering %s stopped", sid)
+
+
+def post(url: str, params: dict[str, str], auth_token: str) -> int | None:
+    """POST a signed form as Twilio does; the HTTP status, or None when it could not connect."""
+    signature = RequestValidator(auth_token).compute_signature(url, params)
+    headers = {"X-Twilio-Signature": signature, "User-Agent": "TwilioProxy/1.1"}
+    try:
+        with requests.Session() as http:
+            response = http.post(url, data=params, headers=headers, timeout=10)
+    except requests.RequestException as exc:
+        # Twilio too just gives up on a callback it cannot deliver.
+        log.warning("dev phone: status callback to %s failed: %s", url, type(exc).__name__)
+        return None
+    if response.status_code >= 400:
+        log.warning("dev phone: status callback to %s answered %s", url, response.status_code)
+    return response.status_code
