@@ -119,6 +119,7 @@ class Worker:
         finally:
             listener.close()
             self.pool.shutdown(wait=True, cancel_futures=True)
+            self.rt.close()
             log.info("worker %s stopped", self.owner)
 
     def stop(self) -> None:

@@ -21,13 +21,24 @@ class RasaClient:
         self.url = f"{settings.rasa_url}/webhooks/rest/webhook"
         self.timeout = settings.rasa_timeout
         self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._lock = threading.Lock()
 
     def _http(self) -> requests.Session:
         # One connection pool per thread: requests' Session is not promised to be thread-safe.
         session: requests.Session | None = getattr(self._local, "session", None)
         if session is None:
             session = self._local.session = requests.Session()
+            with self._lock:
+                self._sessions.append(session)
         return session
+
+    def close(self) -> None:
+        """Close every thread's connections."""
+        with self._lock:
+            for session in self._sessions:
+                session.close()
+            self._sessions.clear()
 
     def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[str]:
         """The bot's replies to `text` from `sender`, in order."""

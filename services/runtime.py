@@ -37,6 +37,16 @@ class Runtime:
 
         return RasaClient(self.settings)
 
+    def close(self) -> None:
+        """Close whatever was opened: connection pools of the database, Rasa and Twilio."""
+        for name in ("rasa", "twilio"):
+            client = self.__dict__.pop(name, None)
+            if client is not None:
+                client.close()
+        db = self.__dict__.pop("db", None)
+        if db is not None:
+            db.dispose()
+
 
 def runtime() -> Runtime:
     """The runtime of the current Flask app."""

@@ -47,12 +47,16 @@ class TwilioGateway:
         self.settings = settings
         self.status_callback = f"{settings.public_base_url}/twilio/status"
         self._local = threading.local()
+        self._http_clients: list[TwilioHttpClient] = []
+        self._lock = threading.Lock()
 
     def _client(self) -> Client:
         # A client per thread, since its HTTP session is not promised to be thread-safe.
         client: Client | None = getattr(self._local, "client", None)
         if client is None:
             http = TwilioHttpClient(timeout=self.settings.twilio_timeout)
+            with self._lock:
+                self._http_clients.append(http)
             client = Client(
                 self.settings.twilio_account_sid, self.settings.twilio_auth_token, http_client=http
             )
@@ -61,6 +65,14 @@ class TwilioGateway:
             client.api.base_url = self.settings.twilio_api_base_url
             self._local.client = client
         return client
+
+    def close(self) -> None:
+        """Close every thread's connections."""
+        with self._lock:
+            for http in self._http_clients:
+                if http.session is not None:
+                    http.session.close()
+            self._http_clients.clear()
 
     def sender(self, channel: Channel) -> str:
         """Our From address on `channel`."""

@@ -97,7 +97,7 @@ def settings(database_url: str) -> Settings:
 def app(settings: Settings) -> Iterator[Flask]:
     app = create_app(settings, TESTING=True)
     yield app
-    app.extensions["runtime"].db.dispose()
+    app.extensions["runtime"].close()
 
 
 @pytest.fixture

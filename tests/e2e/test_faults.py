@@ -91,7 +91,7 @@ def test_rasa_slow_message_waits_and_is_answered_once(
     megan: Handset, rasa_stack: RasaStack, rt: Runtime
 ) -> None:
     rt.settings = dataclasses.replace(rt.settings, rasa_timeout=1.5)
-    rt.__dict__.pop("rasa", None)  # rebuild the Rasa client with the short timeout
+    rt.close()  # the Rasa client is rebuilt with the short timeout
     rasa_stack.proxy.mode = "stall"
     with WorkerThread(rt):
         megan.send("hello")

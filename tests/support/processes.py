@@ -67,7 +67,11 @@ class Process:
 
 
 def base_env(**overrides: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("PYTEST") and k != "PYTHONTRACEMALLOC"
+    }
     env.update(
         PYTHONPATH=str(ROOT),
         PYTHONUNBUFFERED="1",

@@ -68,6 +68,8 @@ class FaultProxy:
                     s.shutdown(socket.SHUT_RDWR)
                 except OSError:
                     pass
+            # Each socket is the source of exactly one of the two pipes: close it here.
+            source.close()
 
     def close(self) -> None:
         self._closed.set()

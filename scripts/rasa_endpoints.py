@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""Write the Rasa endpoints file (tracker store, lock store, action server).
+
+Usage: python scripts/rasa_endpoints.py OUTPUT_PATH
+
+Environment:
+  DATABASE_URL       SQLAlchemy URL of the app database
+                     (default: sqlite:///<repo>/var/app.db).
+                     sqlite  -> Rasa's tracker store is a SEPARATE sqlite file,
+                                <dir of the app db>/rasa_tracker.db
+                     postgresql[+psycopg2|+psycopg]://... -> same PostgreSQL database
+                                (Rasa creates its own table `events` there)
+  ACTION_SERVER_URL  default http://127.0.0.1:5055/webhook
+  REDIS_URL          optional, redis://[user:password@]host[:port][/db]; when set,
+                     Rasa uses a Redis lock store (needed with more than one replica)
+
+Standard library only; runs under Python 3.10 and 3.12.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = f"sqlite:///{REPO_ROOT / 'var' / 'app.db'}"
+DEFAULT_ACTION_SERVER_URL = "http://127.0.0.1:5055/webhook"
+TRACKER_DB_NAME = "rasa_tracker.db"
+POSTGRES_SCHEMES = ("postgresql", "postgresql+psycopg2", "postgresql+psycopg", "postgres")
+
+
+class ConfigError(ValueError):
+    """Raised for an environment value this script cannot turn into Rasa settings."""
+
+
+def _q(value: object) -> str:
+    """Quote a scalar for YAML (a JSON string or number is valid YAML)."""
+    return json.dumps(value)
+
+
+def sqlite_tracker_path(database_url: str) -> Path:
+    """Path of Rasa's tracker db, next to the sqlite app db of `database_url`."""
+    rest = database_url.split(":", 1)[1]
+    if not rest.startswith("///"):
+        raise ConfigError(
+            f"unsupported sqlite URL {database_url!r}: use sqlite:///relative.db "
+            "or sqlite:////absolute/path.db (an in-memory app db has no directory)"
+        )
+    path = unquote(rest[3:].split("?", 1)[0])
+    if not path or path == ":memory:":
+        raise ConfigError(f"in-memory sqlite URL {database_url!r} has no directory")
+    # Like SQLAlchemy: sqlite:///x.db is relative to the working directory.
+    return Path(os.path.abspath(path)).parent / TRACKER_DB_NAME
+
+
+def tracker_store(database_url: str) -> dict[str, object]:
+    """Rasa SQLTrackerStore settings for an SQLAlchemy database URL."""
+    scheme = database_url.split(":", 1)[0].lower()
+    if scheme.startswith("sqlite"):
+        return {"type": "SQL", "dialect": "sqlite", "db": str(sqlite_tracker_path(database_url))}
+    if scheme in POSTGRES_SCHEMES:
+        parts = urlsplit(database_url)
+        db = unquote(parts.path.lstrip("/"))
+        if not db:
+            raise ConfigError("DATABASE_URL names no database")
+        store: dict[str, object] = {
+            "type": "SQL",
+            "dialect": "postgresql",
+            "url": parts.hostname or "localhost",
+            "port": parts.port or 5432,
+            "db": db,
+        }
+        if parts.username:
+            store["username"] = unquote(parts.username)
+        if parts.password:
+            store["password"] = unquote(parts.password)
+        query = dict(parse_qsl(parts.query))
+        if query:
+            store["query"] = query
+        return store
+    raise ConfigError(f"unsupported DATABASE_URL scheme {scheme!r} (use sqlite or postgresql)")
+
+
+def lock_store(redis_url: str) -> dict[str, object]:
+    """Rasa RedisLockStore settings for a redis:// or rediss:// URL."""
+    parts = urlsplit(redis_url)
+    if parts.scheme not in ("redis", "rediss"):
+        raise ConfigError(f"unsupported REDIS_URL scheme {parts.scheme!r}")
+    db_text = parts.path.lstrip("/") or dict(parse_qsl(parts.query)).get("db", "0")
+    try:
+        db = int(db_text)
+    except ValueError as exc:
+        raise ConfigError(f"REDIS_URL database must be a number, got {db_text!r}") from exc
+    store: dict[str, object] = {
+        "type": "redis",
+        "url": parts.hostname or "localhost",
+        "port": parts.port or 6379,
+        "db": db,
+    }
+    if parts.username:
+        store["username"] = unquote(parts.username)
+    if parts.password:
+        store["password"] = unquote(parts.password)
+    if parts.scheme == "rediss":
+        store["use_ssl"] = True
+    return store
+
+
+def _section(name: str, values: dict[str, object]) -> list[str]:
+    lines = [f"{name}:"]
+    for key, value in values.items():
+        if isinstance(value, dict):
+            lines.append(f"  {key}:")
+            lines.extend(f"    {_q(k)}: {_q(v)}" for k, v in value.items())
+        else:
+            lines.append(f"  {key}: {_q(value)}")
+    return lines
+
+
+def render(env: Mapping[str, str]) -> str:
+    """The endpoints YAML for the given environment."""
+    database_url = env.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    action_url = env.get("ACTION_SERVER_URL") or DEFAULT_ACTION_SERVER_URL
+    redis_url = env.get("REDIS_URL")
+
+    lines = ["# Generated by scripts/rasa_endpoints.py; do not edit."]
+    lines += _section("action_endpoint", {"url": action_url})
+    lines += _section("tracker_store", tracker_store(database_url))
+    if redis_url:
+        lines += _section("lock_store", lock_store(redis_url))
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2:
+        print(f"usage: {argv[0]} OUTPUT_PATH", file=sys.stderr)
+        return 2
+    try:
+        text = render(os.environ)
+    except ConfigError as exc:
+        print(f"rasa_endpoints: {exc}", file=sys.stderr)
+        return 1
+    out = Path(argv[1])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    # The file may hold a database password.
+    tmp.chmod(0o600)
+    tmp.replace(out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
