@@ -86,3 +86,11 @@ def test_malformed_webhook_is_400_and_stores_nothing(
     for form in (no_sid, bad_from, bad_media):
         assert signed_post(client, settings, "/twilio/messages", form).status_code == 400
     assert _count(rt) == 0
+
+
+def test_status_callback_needs_a_signature(client: FlaskClient, settings: Settings) -> None:
+    form = {"MessageSid": message_sid(), "MessageStatus": "delivered"}
+    assert client.post("/twilio/status", data=form).status_code == 403
+    assert signed_post(client, settings, "/twilio/status", form).status_code == 204
+    bad = {"MessageSid": message_sid(), "MessageStatus": "exploded"}
+    assert signed_post(client, settings, "/twilio/status", bad).status_code == 400
