@@ -119,7 +119,6 @@ class Worker:
         finally:
             listener.close()
             self.pool.shutdown(wait=True, cancel_futures=True)
-            self.rt.close()
             log.info("worker %s stopped", self.owner)
 
     def stop(self) -> None:
@@ -131,7 +130,11 @@ def main() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    worker = Worker(Runtime(Settings.from_env()))
+    rt = Runtime(Settings.from_env())
+    worker = Worker(rt)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: worker.stop())
-    worker.run()
+    try:
+        worker.run()
+    finally:
+        rt.close()

@@ -178,7 +178,7 @@ def process_next(rt: Runtime, conversation_id: int, owner: str) -> bool:
         if media:
             replies.insert(0, text("media", language))
         _reply(session, message.conversation, message, replies, from_bot=True)
-        if message.attempts:
+        if message.attempts or rt.rasa.recovered():
             _wake_waiting(session)
     return True
 

@@ -23,6 +23,7 @@ class RasaClient:
         self._local = threading.local()
         self._sessions: list[requests.Session] = []
         self._lock = threading.Lock()
+        self._failed_since_success = False
 
     def _http(self) -> requests.Session:
         # One connection pool per thread: requests' Session is not promised to be thread-safe.
@@ -40,6 +41,17 @@ class RasaClient:
                 session.close()
             self._sessions.clear()
 
+    def recovered(self) -> bool:
+        """True once after Rasa answers again following a failure seen by this process."""
+        with self._lock:
+            was_failing, self._failed_since_success = self._failed_since_success, False
+        return was_failing
+
+    def _failed(self, reason: str) -> RasaUnavailable:
+        with self._lock:
+            self._failed_since_success = True
+        return RasaUnavailable(reason)
+
     def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[str]:
         """The bot's replies to `text` from `sender`, in order."""
         try:
@@ -49,13 +61,13 @@ class RasaClient:
                 timeout=(3.05, self.timeout),
             )
         except requests.RequestException as exc:
-            raise RasaUnavailable(f"rasa unreachable: {type(exc).__name__}") from exc
+            raise self._failed(f"rasa unreachable: {type(exc).__name__}") from exc
         if response.status_code != 200:
-            raise RasaUnavailable(f"rasa answered HTTP {response.status_code}")
+            raise self._failed(f"rasa answered HTTP {response.status_code}")
         try:
             replies = response.json()
         except ValueError as exc:
-            raise RasaUnavailable("rasa answered something that is not JSON") from exc
+            raise self._failed("rasa answered something that is not JSON") from exc
         if not isinstance(replies, list):
-            raise RasaUnavailable("rasa answered JSON that is not a list")
+            raise self._failed("rasa answered JSON that is not a list")
         return [r["text"] for r in replies if isinstance(r, dict) and r.get("text")]

@@ -15,34 +15,53 @@ if TYPE_CHECKING:
     from services.twilio_gateway import TwilioGateway
 
 
+class RuntimeClosed(RuntimeError):
+    """The process is shutting down."""
+
+
 class Runtime:
     """The settings and the long-lived clients built from them, each made on first use."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.closed = False
+
+    def _open(self) -> None:
+        # A thread that outlives its process's shutdown must not quietly open new
+        # connections that nobody will close.
+        if self.closed:
+            raise RuntimeClosed("this runtime has been closed")
 
     @cached_property
     def db(self) -> Database:
+        self._open()
         return Database(self.settings.database_url)
 
     @cached_property
     def twilio(self) -> TwilioGateway:
         from services.twilio_gateway import TwilioGateway
 
+        self._open()
         return TwilioGateway(self.settings)
 
     @cached_property
     def rasa(self) -> RasaClient:
         from services.rasa import RasaClient
 
+        self._open()
         return RasaClient(self.settings)
 
-    def close(self) -> None:
-        """Close whatever was opened: connection pools of the database, Rasa and Twilio."""
+    def reset_clients(self) -> None:
+        """Close the Rasa and Twilio clients so they are rebuilt from the current settings."""
         for name in ("rasa", "twilio"):
             client = self.__dict__.pop(name, None)
             if client is not None:
                 client.close()
+
+    def close(self) -> None:
+        """Close whatever was opened: connection pools of the database, Rasa and Twilio."""
+        self.closed = True
+        self.reset_clients()
         db = self.__dict__.pop("db", None)
         if db is not None:
             db.dispose()

@@ -40,6 +40,13 @@ class SendFailed(Exception):
         self.ambiguous = ambiguous
 
 
+def sender_address(settings: Settings, channel: Channel) -> str:
+    """Our From address on `channel` (WhatsApp's carries the prefix Twilio wants)."""
+    if channel is Channel.WHATSAPP:
+        return f"whatsapp:{settings.twilio_whatsapp_from}"
+    return settings.twilio_sms_from
+
+
 class TwilioGateway:
     """Sends messages and looks up sent ones."""
 
@@ -76,9 +83,7 @@ class TwilioGateway:
 
     def sender(self, channel: Channel) -> str:
         """Our From address on `channel`."""
-        if channel is Channel.WHATSAPP:
-            return f"whatsapp:{self.settings.twilio_whatsapp_from}"
-        return self.settings.twilio_sms_from
+        return sender_address(self.settings, channel)
 
     def send(self, to: str, channel: Channel, body: str) -> Accepted:
         """Hand one message to Twilio, with our status callback."""

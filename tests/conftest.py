@@ -31,7 +31,7 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
         return int(sock.getsockname()[1])
 
 
-def _postgres_reason() -> str | None:
+def postgres_unavailable_reason() -> str | None:
     """Why PostgreSQL tests cannot run here, or None when they can."""
     try:
         engine = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
@@ -41,6 +41,26 @@ def _postgres_reason() -> str | None:
     except Exception as exc:  # noqa: BLE001 - any failure is a reason to skip
         return f"PostgreSQL at {PG_ADMIN_URL} is not reachable ({type(exc).__name__})"
     return None
+
+
+def _admin(statement: str) -> None:
+    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
+def create_pg_database(prefix: str) -> tuple[str, str]:
+    """A new, empty PostgreSQL database: its name and URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    _admin(f'CREATE DATABASE "{name}"')
+    return name, PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_pg_database(name: str) -> None:
+    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
@@ -57,19 +77,13 @@ def database_url(db_kind: str, tmp_path: Path) -> Iterator[str]:
         upgrade(url)
         yield url
         return
-    reason = _postgres_reason()
+    reason = postgres_unavailable_reason()
     if reason:
         pytest.skip(f"PostgreSQL tests skipped: {reason}")
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    name, url = create_pg_database("t")
     upgrade(url)
     yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    drop_pg_database(name)
 
 
 @pytest.fixture
@@ -131,6 +145,8 @@ class LiveServer:
     def __exit__(self, *exc: object) -> None:
         self.server.shutdown()
         self.thread.join(5)
+        # Waits for request threads still running, so none outlives the test's database.
+        self.server.server_close()
 
 
 @pytest.fixture

@@ -6,17 +6,20 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 import threading
-import uuid
 from collections.abc import Iterator
 
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, text
 
 from scheduler.worker import Worker
 from services.runtime import Runtime
 from services.settings import Settings
-from tests.conftest import PG_ADMIN_URL, _postgres_reason, free_port
+from tests.conftest import (
+    create_pg_database,
+    drop_pg_database,
+    free_port,
+    postgres_unavailable_reason,
+)
 from tests.support.processes import APP_PY, MODEL, RASA, ROOT, Process, base_env, require_built
 from tests.support.proxy import FaultProxy
 
@@ -37,14 +40,10 @@ def rasa_stack(tmp_path_factory: pytest.TempPathFactory, db_kind: str) -> Iterat
     tracker_db = f"sqlite:///{logs / 'app.db'}"
     pg_name = None
     if db_kind == "postgresql":
-        reason = _postgres_reason()
+        reason = postgres_unavailable_reason()
         if reason:
             pytest.skip(f"PostgreSQL tests skipped: {reason}")
-        pg_name = f"rasa_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{pg_name}"'))
-        tracker_db = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{pg_name}"
+        pg_name, tracker_db = create_pg_database("rasa")
     action_port, rasa_port = free_port(), free_port()
     action_url = f"http://127.0.0.1:{action_port}"
     env = base_env(DATABASE_URL=tracker_db, ACTION_SERVER_URL=f"{action_url}/webhook")
@@ -87,9 +86,7 @@ def rasa_stack(tmp_path_factory: pytest.TempPathFactory, db_kind: str) -> Iterat
         rasa.stop()
         actions.stop()
         if pg_name:
-            admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
+            drop_pg_database(pg_name)
 
 
 @pytest.fixture

@@ -91,7 +91,7 @@ def test_rasa_slow_message_waits_and_is_answered_once(
     megan: Handset, rasa_stack: RasaStack, rt: Runtime
 ) -> None:
     rt.settings = dataclasses.replace(rt.settings, rasa_timeout=1.5)
-    rt.close()  # the Rasa client is rebuilt with the short timeout
+    rt.reset_clients()  # the Rasa client is rebuilt with the short timeout
     rasa_stack.proxy.mode = "stall"
     with WorkerThread(rt):
         megan.send("hello")

@@ -14,6 +14,7 @@ from models import Channel, Victim, channel_address, utcnow
 from models.devphone import DevPhoneMessage
 from services.runtime import runtime
 from services.settings import Settings
+from services.twilio_gateway import sender_address
 from webhooks.devphone.resources import API_VERSION, new_sid, segments
 from webhooks.devphone.rules import MAX_BODY
 
@@ -36,13 +37,6 @@ def drama_number(raw: object) -> str | None:
     return compact if DRAMA.fullmatch(compact) else None
 
 
-def service_address(settings: Settings, channel: Channel) -> str:
-    """Our number on `channel`, as the handset texts it."""
-    if channel is Channel.WHATSAPP:
-        return f"whatsapp:{settings.twilio_whatsapp_from}"
-    return settings.twilio_sms_from
-
-
 def inbound_form(
     settings: Settings,
     sid: str,
@@ -59,7 +53,7 @@ def inbound_form(
         "SmsMessageSid": sid,
         "AccountSid": settings.twilio_account_sid,
         "From": channel_address(channel, handset),
-        "To": service_address(settings, channel),
+        "To": sender_address(settings, channel),
         "Body": body,
         "NumMedia": str(num_media),
         "NumSegments": "1" if channel is Channel.WHATSAPP else str(segments(body)),
@@ -141,7 +135,7 @@ def send() -> Response | tuple[Response, int]:
                     sid=sid,
                     direction="from_handset",
                     handset=address,
-                    service_number=service_address(rt.settings, channel),
+                    service_number=sender_address(rt.settings, channel),
                     body=body,
                     num_media=num_media,
                     status="sending",

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from models import Channel
 from services.settings import Settings
+from services.twilio_gateway import sender_address
 
 E164 = re.compile(r"\+[1-9]\d{1,14}")
 MAX_BODY = 1600
@@ -44,8 +46,8 @@ def check_create(form: Mapping[str, Any], settings: Settings) -> Refusal | Addre
     if not is_address(to):
         return Refusal(21211, details={"to": to})
     whatsapp_to = to.startswith("whatsapp:")
-    ours_sms = settings.twilio_sms_from
-    ours_whatsapp = f"whatsapp:{settings.twilio_whatsapp_from}"
+    ours_sms = sender_address(settings, Channel.SMS)
+    ours_whatsapp = sender_address(settings, Channel.WHATSAPP)
     sender = str(form.get("From") or "").strip()
     if not sender:
         if not form.get("MessagingServiceSid"):

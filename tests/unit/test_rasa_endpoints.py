@@ -1,0 +1,52 @@
+"""Rasa's endpoints file: the tracker store is always SQL, the lock store Redis when asked."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from scripts.rasa_endpoints import ConfigError, render
+
+
+def test_sqlite_app_database_gets_a_separate_tracker_file() -> None:
+    endpoints = yaml.safe_load(render({"DATABASE_URL": "sqlite:////srv/vc/app.db"}))
+    assert endpoints["tracker_store"] == {
+        "type": "SQL",
+        "dialect": "sqlite",
+        "db": "/srv/vc/rasa_tracker.db",
+    }
+    assert "lock_store" not in endpoints
+    assert endpoints["action_endpoint"]["url"] == "http://127.0.0.1:5055/webhook"
+
+
+def test_postgresql_and_redis() -> None:
+    endpoints = yaml.safe_load(
+        render(
+            {
+                "DATABASE_URL": "postgresql+psycopg://care:s3cr%40t@db.internal:6432/victims",
+                "REDIS_URL": "redis://cache.internal:6380/2",
+                "ACTION_SERVER_URL": "http://actions:5055/webhook",
+            }
+        )
+    )
+    assert endpoints["tracker_store"] == {
+        "type": "SQL",
+        "dialect": "postgresql",
+        "url": "db.internal",
+        "port": 6432,
+        "db": "victims",
+        "username": "care",
+        "password": "s3cr@t",
+    }
+    assert endpoints["lock_store"] == {
+        "type": "redis",
+        "url": "cache.internal",
+        "port": 6380,
+        "db": 2,
+    }
+    assert endpoints["action_endpoint"]["url"] == "http://actions:5055/webhook"
+
+
+def test_an_unsupported_database_is_refused() -> None:
+    with pytest.raises(ConfigError):
+        render({"DATABASE_URL": "mysql://root@localhost/x"})

@@ -1,0 +1,73 @@
+"""Settings: the embedded defaults, and what production refuses to run without."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.settings import DEV_ACCOUNT_SID, Settings
+from webhooks import create_app
+
+CONTRACT = [
+    "DATABASE_URL",
+    "PORT",
+    "PUBLIC_BASE_URL",
+    "RASA_URL",
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+    "TWILIO_API_BASE_URL",
+    "TWILIO_SMS_FROM",
+    "TWILIO_WHATSAPP_FROM",
+    "API_TOKEN",
+    "SECRET_KEY",
+    "REDIS_URL",
+    "APP_ENV",
+]
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name in CONTRACT:
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_defaults_point_at_the_dev_phone(clean_env: pytest.MonkeyPatch) -> None:
+    settings = Settings.from_env()
+    assert settings.port == 5000
+    assert settings.public_base_url == "http://127.0.0.1:5000"
+    assert settings.twilio_api_base_url == "http://127.0.0.1:5000/devphone"
+    assert settings.twilio_account_sid == DEV_ACCOUNT_SID
+    assert settings.rasa_url == "http://127.0.0.1:5005"
+    assert settings.database_url.startswith("sqlite:///") and settings.devphone_enabled
+    assert settings.api_token and settings.api_token == Settings.from_env().api_token
+
+
+def test_port_moves_the_public_url(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("PORT", "6123")
+    assert Settings.from_env().public_base_url == "http://127.0.0.1:6123"
+
+
+def test_real_credentials_mean_real_twilio_and_no_dev_phone(
+    clean_env: pytest.MonkeyPatch,
+) -> None:
+    clean_env.setenv("TWILIO_ACCOUNT_SID", "AC" + "1" * 32)
+    clean_env.setenv("TWILIO_AUTH_TOKEN", "secret")
+    settings = Settings.from_env()
+    assert settings.twilio_api_base_url == "https://api.twilio.com"
+    assert not settings.devphone_enabled
+    app = create_app(settings)
+    assert app.test_client().get("/devphone").status_code == 404
+
+
+def test_production_refuses_missing_secrets(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("APP_ENV", "production")
+    with pytest.raises(RuntimeError, match="TWILIO_ACCOUNT_SID"):
+        Settings.from_env()
+    clean_env.setenv("TWILIO_ACCOUNT_SID", "AC" + "1" * 32)
+    clean_env.setenv("TWILIO_AUTH_TOKEN", "secret")
+    with pytest.raises(RuntimeError, match="API_TOKEN"):
+        Settings.from_env()
+    clean_env.setenv("API_TOKEN", "t")
+    clean_env.setenv("SECRET_KEY", "k")
+    settings = Settings.from_env()
+    assert settings.production and not settings.devphone_enabled
