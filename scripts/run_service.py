@@ -32,7 +32,7 @@ def commands(port: int, rasa_port: int, action_port: int, endpoints: Path) -> di
     return {
         "web": (
             f"{APP_BIN / 'gunicorn'} --workers {workers} --threads 8 --bind {host}:{port} "
-            "--access-logfile - --graceful-timeout 10 'webhooks:create_app()'"
+            "--graceful-timeout 10 'webhooks:create_app()'"
         ),
         "worker": f"{APP_BIN / 'python'} -m scheduler",
         "actions": f"{APP_BIN / 'python'} -m rasa_sdk --actions bot.actions --port {action_port}",
