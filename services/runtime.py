@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 
@@ -25,6 +27,8 @@ class Runtime:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.closed = False
+        self._threads: list[threading.Thread] = []
+        self._threads_lock = threading.Lock()
 
     def _open(self) -> None:
         # A thread that outlives its process's shutdown must not quietly open new
@@ -58,8 +62,21 @@ class Runtime:
             if client is not None:
                 client.close()
 
-    def close(self) -> None:
-        """Close whatever was opened: connection pools of the database, Rasa and Twilio."""
+    def in_background(self, target: Callable[..., Any], *args: Any, name: str) -> threading.Thread:
+        """Run `target` on a thread that close() waits for, so it never outlives its pools."""
+        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+        with self._threads_lock:
+            self._threads = [t for t in self._threads if t.is_alive()]
+            self._threads.append(thread)
+        thread.start()
+        return thread
+
+    def close(self, timeout: float = 15.0) -> None:
+        """Wait for background threads, then close the pools of the database, Rasa and Twilio."""
+        with self._threads_lock:
+            threads = list(self._threads)
+        for thread in threads:
+            thread.join(timeout)
         self.closed = True
         self.reset_clients()
         db = self.__dict__.pop("db", None)

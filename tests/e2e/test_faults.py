@@ -194,7 +194,7 @@ def test_worker_killed_while_twilio_is_answering_sends_once(
     megan: Handset, live_server: LiveServer, spawn_worker: Callable[[], Process], rt: Runtime
 ) -> None:
     # Twilio takes the message, then is slow to answer: the worker dies not knowing the SID.
-    _control(live_server.url, delay_seconds=30)
+    _control(live_server.url, delay_seconds=6)
     first = spawn_worker()
     megan.send("hello")
     _until(lambda: len(megan.received()) == 1)

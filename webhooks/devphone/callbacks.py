@@ -13,7 +13,7 @@ from twilio.request_validator import RequestValidator
 
 from models import utcnow
 from models.devphone import DevPhoneMessage
-from services.runtime import runtime
+from services.runtime import Runtime, runtime
 from webhooks.devphone.control import Faults
 from webhooks.devphone.resources import API_VERSION
 
@@ -33,14 +33,10 @@ def plan(faults: Faults, whatsapp: bool) -> list[str]:
 def start(app: Flask, sid: str, faults: Faults, whatsapp: bool) -> threading.Thread:
     """Deliver `sid` in the background: advance its stored status and call its callback."""
     statuses = plan(faults, whatsapp)
-    thread = threading.Thread(
-        target=_deliver,
-        args=(app, sid, statuses, faults),
-        name=f"devphone-callbacks-{sid[-6:]}",
-        daemon=True,
+    rt: Runtime = app.extensions["runtime"]
+    return rt.in_background(
+        _deliver, app, sid, statuses, faults, name=f"devphone-callbacks-{sid[-6:]}"
     )
-    thread.start()
-    return thread
 
 
 def _deliver(app: Flask, sid: str, statuses: list[str], faults: Faults) -> None:
