@@ -66,10 +66,15 @@ def _done(message: Message) -> None:
 
 
 def _reply(
-    session: Session, conversation: Conversation, inbound: Message, bodies: list[str], **kw: bool
+    session: Session,
+    conversation: Conversation,
+    inbound: Message,
+    bodies: list[str],
+    author: Author = Author.SYSTEM,
+    bypass_opt_out: bool = False,
 ) -> None:
+    """Write the answers to `inbound` to the outbox and mark it processed, in one go."""
     for seq, body in enumerate(bodies):
-        author = Author.BOT if kw.get("from_bot") else Author.SYSTEM
         outbox.enqueue(
             session,
             conversation,
@@ -77,7 +82,7 @@ def _reply(
             author,
             reply_to=inbound,
             reply_seq=seq,
-            bypass_opt_out=kw.get("bypass_opt_out", False),
+            bypass_opt_out=bypass_opt_out,
         )
     _done(inbound)
 
@@ -177,7 +182,7 @@ def process_next(rt: Runtime, conversation_id: int, owner: str) -> bool:
             return False
         if media:
             replies.insert(0, text("media", language))
-        _reply(session, message.conversation, message, replies, from_bot=True)
+        _reply(session, message.conversation, message, replies, author=Author.BOT)
         if message.attempts or rt.rasa.recovered():
             _wake_waiting(session)
     return True
