@@ -99,7 +99,3 @@ def release(session: Session, conversation_id: int, owner: str) -> None:
         .where(Conversation.id == conversation_id, Conversation.lease_owner == owner)
         .values(lease_owner=None, lease_until=None),
     )
-
-
-class LeaseLost(Exception):
-    """Another worker holds the conversation now."""

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Author, Conversation, Direction, Message, MessageStatus, utcnow
-from services import inbound, leases
+from models import Author, Channel, Conversation, Direction, Message, MessageStatus, utcnow
+from services import inbound
 from services.retry import next_attempt
 from services.runtime import Runtime
+from services.settings import Settings
 from services.twilio_gateway import Accepted, SendFailed
 
 log = logging.getLogger(__name__)
@@ -91,54 +93,80 @@ def _record_accepted(session: Session, message: Message, accepted: Accepted) -> 
     inbound.apply_delivery_events(session, accepted.sid)
 
 
-def send_next(rt: Runtime, conversation_id: int, owner: str) -> bool:
-    """Send the conversation's next due message; True when there may be more to send."""
-    settings = rt.settings
-    with rt.db.session() as session:
-        if not leases.renew(session, conversation_id, owner, settings.lease_seconds):
-            raise leases.LeaseLost
-        message = next_due(session, conversation_id)
-        if message is None:
-            return False
-        conversation = message.conversation
-        if conversation.opted_out_at and not message.bypass_opt_out:
-            message.status = MessageStatus.SUPPRESSED
-            message.error_message = "not sent: the recipient has opted out"
-            return True
-        message.status = MessageStatus.SUBMITTING
-        message.attempts += 1
-        message.submitted_at = utcnow()
-        message_id, reconcile = message.id, message.needs_reconcile
-        to, channel, body = conversation.address, conversation.channel, message.body
-        since = message.created_at - CLOCK_SLACK
+@dataclass(frozen=True)
+class Submission:
+    """One message on its way to Twilio: what the request needs, taken from its row."""
 
-    outcome: Accepted | SendFailed
+    message_id: int
+    to: str
+    channel: Channel
+    body: str
+    reconcile: bool
+    since: dt.datetime
+
+
+SUPPRESSED = "suppressed"
+
+
+def start_send(session: Session, conversation_id: int) -> Submission | str | None:
+    """Mark the conversation's next due message as being sent (in the caller's transaction).
+
+    Returns what to send, SUPPRESSED when the message was dropped for an opt-out, or None
+    when nothing is due.
+    """
+    message = next_due(session, conversation_id)
+    if message is None:
+        return None
+    conversation = message.conversation
+    if conversation.opted_out_at and not message.bypass_opt_out:
+        message.status = MessageStatus.SUPPRESSED
+        message.error_message = "not sent: the recipient has opted out"
+        return SUPPRESSED
+    message.status = MessageStatus.SUBMITTING
+    message.attempts += 1
+    message.submitted_at = utcnow()
+    return Submission(
+        message_id=message.id,
+        to=conversation.address,
+        channel=conversation.channel,
+        body=message.body,
+        reconcile=message.needs_reconcile,
+        since=message.created_at - CLOCK_SLACK,
+    )
+
+
+def deliver(rt: Runtime, submission: Submission) -> Accepted | SendFailed:
+    """Hand the message to Twilio (outside any transaction), asking first if it may have it."""
+    s = submission
     try:
-        found = rt.twilio.find_sent(to, channel, body, since) if reconcile else None
-        outcome = found or rt.twilio.send(to, channel, body)
+        found = rt.twilio.find_sent(s.to, s.channel, s.body, s.since) if s.reconcile else None
+        return found or rt.twilio.send(s.to, s.channel, s.body)
     except SendFailed as exc:
-        outcome = exc
+        return exc
 
-    with rt.db.session() as session:
-        message = session.get_one(Message, message_id)
-        if message.status is not MessageStatus.SUBMITTING:
-            return True
-        if isinstance(outcome, Accepted):
-            _record_accepted(session, message, outcome)
-            return True
-        message.error_code = outcome.code
-        message.error_message = str(outcome)[:500]
-        if outcome.retry and message.attempts < settings.outbound_max_attempts:
-            message.status = MessageStatus.PENDING
-            message.needs_reconcile = reconcile or outcome.ambiguous
-            message.next_attempt_at = next_attempt(
-                message.attempts, settings.retry_base_seconds, settings.retry_cap_seconds
-            )
-            log.warning("message %s: %s; retrying", message_id, outcome)
-            return False
-        # A permanent refusal (21610: the recipient opted out at the carrier; 21211: not a
-        # valid number) is recorded, never retried.
-        message.status = MessageStatus.FAILED
-        message.status_at = utcnow()
-        log.error("message %s failed for good: %s", message_id, outcome)
-        return True
+
+def finish_send(
+    session: Session, submission: Submission, outcome: Accepted | SendFailed, settings: Settings
+) -> None:
+    """Record what Twilio said: the SID, a retry with backoff, or a permanent failure."""
+    message = session.get_one(Message, submission.message_id)
+    if message.status is not MessageStatus.SUBMITTING:
+        return
+    if isinstance(outcome, Accepted):
+        _record_accepted(session, message, outcome)
+        return
+    message.error_code = outcome.code
+    message.error_message = str(outcome)[:500]
+    if outcome.retry and message.attempts < settings.outbound_max_attempts:
+        message.status = MessageStatus.PENDING
+        message.needs_reconcile = submission.reconcile or outcome.ambiguous
+        message.next_attempt_at = next_attempt(
+            message.attempts, settings.retry_base_seconds, settings.retry_cap_seconds
+        )
+        log.warning("message %s: %s; retrying", submission.message_id, outcome)
+        return
+    # A permanent refusal (21610: the recipient opted out at the carrier; 21211: not a
+    # valid number) is recorded, never retried.
+    message.status = MessageStatus.FAILED
+    message.status_at = utcnow()
+    log.error("message %s failed for good: %s", submission.message_id, outcome)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -18,6 +20,7 @@ from models import (
     Conversation,
     ConversationState,
     Direction,
+    Language,
     Message,
     MessageStatus,
     Victim,
@@ -131,61 +134,78 @@ def _route_without_bot(session: Session, conversation: Conversation, message: Me
     return False
 
 
-def process_next(rt: Runtime, conversation_id: int, owner: str) -> bool:
-    """Process the conversation's oldest waiting message; True when there may be more."""
-    settings = rt.settings
-    with rt.db.session() as session:
-        if not leases.renew(session, conversation_id, owner, settings.lease_seconds):
-            raise leases.LeaseLost
-        message = _next_inbound(session, conversation_id)
-        if message is None:
-            return False
-        if message.next_attempt_at and message.next_attempt_at > utcnow():
-            return False  # Waiting out a backoff; later messages wait behind it, in order.
-        conversation = message.conversation
-        if _route_without_bot(session, conversation, message):
-            return True
-        victim = conversation.victim
-        assert victim is not None
-        message_id, sender, body, media = (
-            message.id,
-            conversation.public_id,
-            message.body,
-            message.num_media,
-        )
-        metadata = {
+@dataclass(frozen=True)
+class BotRequest:
+    """One message on its way to Rasa."""
+
+    message_id: int
+    sender: str
+    body: str
+    metadata: dict[str, Any]
+    media: bool
+    language: Language
+
+
+HANDLED = "handled"
+
+
+def start_processing(session: Session, conversation_id: int) -> BotRequest | str | None:
+    """Deal with the oldest waiting message as far as the database allows.
+
+    Returns HANDLED when it needed no bot (a keyword, an unregistered number, ...), what to
+    ask Rasa otherwise, or None when no message is due (none waits, or the oldest is
+    waiting out a backoff: later ones wait behind it, in order).
+    """
+    message = _next_inbound(session, conversation_id)
+    if message is None or (message.next_attempt_at and message.next_attempt_at > utcnow()):
+        return None
+    conversation = message.conversation
+    if _route_without_bot(session, conversation, message):
+        return HANDLED
+    victim = conversation.victim
+    assert victim is not None
+    return BotRequest(
+        message_id=message.id,
+        sender=conversation.public_id,
+        body=message.body,
+        metadata={
             "victim_id": victim.id,
             "channel": conversation.channel.value,
             "language": victim.language.value,
-        }
-        language = victim.language
+        },
+        media=message.num_media > 0,
+        language=victim.language,
+    )
 
+
+def ask_bot(rt: Runtime, request: BotRequest) -> list[str] | RasaUnavailable:
+    """Rasa's replies (outside any transaction), or why there are none yet."""
     try:
-        replies = rt.rasa.send(sender, body, metadata)
-        failure = None
+        return rt.rasa.send(request.sender, request.body, request.metadata)
     except RasaUnavailable as exc:
-        replies, failure = [], exc
+        return exc
 
-    with rt.db.session() as session:
-        if not leases.renew(session, conversation_id, owner, settings.lease_seconds):
-            raise leases.LeaseLost
-        message = session.get_one(Message, message_id)
-        if message.status is not MessageStatus.RECEIVED:
-            return True
-        if failure is not None:
-            message.attempts += 1
-            message.error_message = str(failure)[:500]
-            message.next_attempt_at = next_attempt(
-                message.attempts, settings.retry_base_seconds, settings.retry_cap_seconds
-            )
-            log.warning("message %s waits for rasa: %s", message_id, failure)
-            return False
-        if media:
-            replies.insert(0, text("media", language))
-        _reply(session, message.conversation, message, replies, author=Author.BOT)
-        if message.attempts or rt.rasa.recovered():
-            _wake_waiting(session)
-    return True
+
+def finish_processing(
+    session: Session, rt: Runtime, request: BotRequest, answer: list[str] | RasaUnavailable
+) -> None:
+    """Write the replies and the processed mark together, or schedule a retry."""
+    settings = rt.settings
+    message = session.get_one(Message, request.message_id)
+    if message.status is not MessageStatus.RECEIVED:
+        return
+    if isinstance(answer, RasaUnavailable):
+        message.attempts += 1
+        message.error_message = str(answer)[:500]
+        message.next_attempt_at = next_attempt(
+            message.attempts, settings.retry_base_seconds, settings.retry_cap_seconds
+        )
+        log.warning("message %s waits for rasa: %s", request.message_id, answer)
+        return
+    replies = ([text("media", request.language)] if request.media else []) + answer
+    _reply(session, message.conversation, message, replies, author=Author.BOT)
+    if message.attempts or rt.rasa.recovered():
+        _wake_waiting(session)
 
 
 def _wake_waiting(session: Session) -> None:
@@ -203,22 +223,33 @@ def _wake_waiting(session: Session) -> None:
 
 
 def drain(rt: Runtime, conversation_id: int, owner: str) -> None:
-    """Work a conversation under its lease until nothing in it is due."""
-    with rt.db.session() as session:
-        if not leases.claim(session, conversation_id, owner, rt.settings.lease_seconds):
-            return
-    lost = False
-    try:
-        while True:
-            # Both steps every round: replies go out as soon as they are written.
-            sent = outbox.send_next(rt, conversation_id, owner)
-            processed = process_next(rt, conversation_id, owner)
-            if not (sent or processed):
-                break
-    except leases.LeaseLost:
-        lost = True
-        log.warning("conversation %s: lease lost; another worker has it", conversation_id)
-    finally:
-        if not lost:
-            with rt.db.session() as session:
+    """Work a conversation under its lease until nothing in it is due.
+
+    Each step is one transaction that takes (or renews) the lease and picks the work:
+    first the outbox, so replies go out as soon as they are written, then the next inbound
+    message. The slow calls, to Twilio and Rasa, happen between transactions. The step
+    that finds nothing due lets the lease go.
+    """
+    lease = rt.settings.lease_seconds
+    while True:
+        with rt.db.session() as session:
+            if not leases.claim(session, conversation_id, owner, lease):
+                return  # Another worker has it.
+            step = outbox.start_send(session, conversation_id) or start_processing(
+                session, conversation_id
+            )
+            if step is None:
                 leases.release(session, conversation_id, owner)
+                return
+        if isinstance(step, outbox.Submission):
+            outcome = outbox.deliver(rt, step)
+            with rt.db.session() as session:
+                outbox.finish_send(session, step, outcome, rt.settings)
+        elif isinstance(step, BotRequest):
+            answer = ask_bot(rt, step)
+            with rt.db.session() as session:
+                if not leases.renew(session, conversation_id, owner, lease):
+                    # Someone took over while Rasa was thinking: they will process it.
+                    log.warning("conversation %s: lease lost", conversation_id)
+                    return
+                finish_processing(session, rt, step, answer)
