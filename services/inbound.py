@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from models import (
@@ -33,21 +35,32 @@ class Stored:
     duplicate: bool
 
 
-def conversation_for(session: Session, address: str) -> Conversation:
-    """The conversation with `address`, created on first contact."""
-    conversation = session.scalar(select(Conversation).where(Conversation.address == address))
-    if conversation is not None:
-        return conversation
+def _insert_ignoring_duplicate(
+    session: Session, table: Table, values: dict[str, Any]
+) -> int | None:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id: the new id, or None for a duplicate.
+
+    One statement, no savepoint: this is the webhook's hot path, and SQLite and PostgreSQL
+    both speak it.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table).values(**values).on_conflict_do_nothing().returning(table.c.id)
+    new_id: int | None = session.execute(statement).scalar()
+    return new_id
+
+
+def conversation_id_for(session: Session, address: str) -> int:
+    """The id of the conversation with `address`, created on first contact."""
+    query = select(Conversation.id).where(Conversation.address == address)
+    found = session.scalar(query)
+    if found is not None:
+        return found
     channel, _ = phones.split_address(address)
-    try:
-        with session.begin_nested():
-            conversation = Conversation(address=address, channel=channel)
-            session.add(conversation)
-    except IntegrityError:
-        # Two first messages from one number at once: the other request created it.
-        conversation = session.scalar(select(Conversation).where(Conversation.address == address))
-        assert conversation is not None
-    return conversation
+    values = {"address": address, "channel": channel, "public_id": uuid.uuid4().hex}
+    created = _insert_ignoring_duplicate(session, cast(Table, Conversation.__table__), values)
+    # None: two first messages from one number at once, and the other request created it.
+    return created if created is not None else session.scalars(query).one()
 
 
 def store_message(session: Session, form: Mapping[str, str]) -> Stored:
@@ -63,29 +76,35 @@ def store_message(session: Session, form: Mapping[str, str]) -> Stored:
         num_media = int(form.get("NumMedia") or 0)
     except ValueError:
         raise InvalidField("NumMedia", "must be a whole number") from None
-    if session.scalar(select(Message.id).where(Message.twilio_sid == sid)) is not None:
-        return Stored(None, duplicate=True)
-    conversation = conversation_for(session, sender)
-    message = Message(
-        conversation_id=conversation.id,
-        direction=Direction.INBOUND,
-        author=Author.VICTIM,
-        body=form.get("Body") or "",
-        num_media=num_media,
-        twilio_sid=sid,
-        status=MessageStatus.RECEIVED,
-        next_attempt_at=utcnow(),
+    conversation_id = conversation_id_for(session, sender)
+    now = utcnow()
+    # The unique MessageSid decides: a retried delivery, even one racing the first, inserts
+    # nothing and is answered 2xx all the same.
+    message_id = _insert_ignoring_duplicate(
+        session,
+        cast(Table, Message.__table__),
+        {
+            "conversation_id": conversation_id,
+            "direction": Direction.INBOUND,
+            "author": Author.VICTIM,
+            "body": form.get("Body") or "",
+            "num_media": num_media,
+            "twilio_sid": sid,
+            "status": MessageStatus.RECEIVED,
+            "next_attempt_at": now,
+            "created_at": now,
+        },
     )
-    try:
-        with session.begin_nested():
-            session.add(message)
-    except IntegrityError:
-        # Twilio retried while the first delivery was still being stored: the unique
-        # MessageSid lets exactly one of them in.
+    if message_id is None:
         return Stored(None, duplicate=True)
-    conversation.last_inbound_at = utcnow()
+    session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id)
+        .values(last_inbound_at=now)
+        .execution_options(synchronize_session=False)
+    )
     log.info("stored inbound %s from %s on %s", sid, phones.redact(number), channel.value)
-    return Stored(message.id, duplicate=False)
+    return Stored(message_id, duplicate=False)
 
 
 def record_status(session: Session, form: Mapping[str, str]) -> None:

@@ -132,9 +132,8 @@ def outbound(rt: Runtime, to: str, channel: Channel, body: str) -> Message:
 
     accepted = rt.twilio.send(to, channel, body)
     with rt.db.session() as session:
-        conversation = inbound.conversation_for(session, to)
         message = Message(
-            conversation_id=conversation.id,
+            conversation_id=inbound.conversation_id_for(session, to),
             direction=Direction.OUTBOUND,
             author=Author.BOT,
             body=body,
