@@ -87,8 +87,14 @@ test: install model lint rasa-validate
 bench: install model
 	$(APP_PY) -m bench.pipeline
 
-requirements: $(APP_VENV)/.installed
-	$(APP_PY) -m pip freeze --exclude-editable | { echo "# Generated from requirements.in by 'make requirements'."; cat; } > requirements.txt
+# Pin requirements.in and all it pulls in, from a fresh venv so nothing stray is pinned.
+requirements:
+	@test -n "$(PYTHON312)" || { scripts/find_python.sh 3.12 --explain; exit 1; }
+	rm -rf var/reqvenv && $(PYTHON312) -m venv var/reqvenv
+	var/reqvenv/bin/python -m pip install $(PIP_FLAGS) -r requirements.in
+	{ echo "# Generated from requirements.in by 'make requirements' (pip freeze of a fresh venv)."; \
+	  var/reqvenv/bin/python -m pip freeze --exclude-editable; } > requirements.txt
+	rm -rf var/reqvenv
 
 clean:
 	rm -rf var/app.db* var/rasa_tracker.db* var/rasa-models var/run

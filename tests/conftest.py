@@ -14,6 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from models.migrate import upgrade
@@ -32,14 +33,19 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
 
 
 def postgres_unavailable_reason() -> str | None:
-    """Why PostgreSQL tests cannot run here, or None when they can."""
+    """Why PostgreSQL tests cannot run here, or None when they can.
+
+    Only an unreachable server is a reason to skip; a missing driver is a broken install,
+    and fails.
+    """
+    engine = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
     try:
-        engine = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        return f"no PostgreSQL server answers at {PG_ADMIN_URL} ({str(exc.orig).strip()[:120]})"
+    finally:
         engine.dispose()
-    except Exception as exc:  # noqa: BLE001 - any failure is a reason to skip
-        return f"PostgreSQL at {PG_ADMIN_URL} is not reachable ({type(exc).__name__})"
     return None
 
 
@@ -153,3 +159,13 @@ class LiveServer:
 def live_server(app: Flask, settings: Settings) -> Iterator[LiveServer]:
     with LiveServer(app, settings.port) as server:
         yield server
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Say at the top which database the suite runs on, and whether it can."""
+    if os.environ.get("TEST_DATABASE", "sqlite") != "postgresql":
+        return "database: SQLite (a fresh file per test)"
+    reason = postgres_unavailable_reason()
+    if reason:
+        return f"database: PostgreSQL tests WILL BE SKIPPED: {reason}"
+    return f"database: PostgreSQL at {PG_ADMIN_URL} (a fresh database per test)"
