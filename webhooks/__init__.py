@@ -20,6 +20,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Alembic announces each of its plugins at INFO; that a migration ran is enough to say.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     from webhooks import api, cli, health, twilio
 
