@@ -24,6 +24,7 @@ from models.messaging import (
     MessageStatus,
     may_advance,
 )
+from models.notifications import Notification, NotificationKind, NotificationStatus
 
 __all__ = [
     "Author",
@@ -43,6 +44,9 @@ __all__ = [
     "Language",
     "Message",
     "MessageStatus",
+    "Notification",
+    "NotificationKind",
+    "NotificationStatus",
     "Victim",
     "channel_address",
     "may_advance",

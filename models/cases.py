@@ -127,6 +127,8 @@ class CaseEvent(Base):
     type: Mapped[EventType] = mapped_column(_enum(EventType))
     occurred_at: Mapped[Timestamp]
     summary: Mapped[str] = mapped_column(Text)
+    # The same in Welsh, for victims who chose Welsh; without it they get `summary` as given.
+    summary_cy: Mapped[str | None] = mapped_column(Text)
     recorded_by: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[CreatedAt]
 

@@ -1,4 +1,5 @@
-"""The worker loop: finds conversations with due work and drains each under its lease.
+"""The worker loop: hands due notifications to the outbox, then finds conversations with
+due work and drains each under its lease.
 
 Any number of these may run, on any number of machines: leases keep each conversation
 with one worker at a time. The web app nudges a worker when a message arrives; without a
@@ -18,7 +19,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from models import Direction, Heartbeat, Message, MessageStatus, utcnow
-from services import leases, processing
+from services import leases, notifications, processing
 from services.runtime import Runtime
 from services.settings import Settings
 from services.wake import WakeListener
@@ -111,6 +112,11 @@ class Worker:
                     with self.rt.db.session() as session:
                         beat(session, self.owner)
                     last_beat = time.monotonic()
+                try:
+                    # Due notifications first, so the dispatch just after sends them.
+                    notifications.hand_over_due(self.rt.db)
+                except Exception:
+                    log.exception("handing over notifications failed; trying again shortly")
                 try:
                     self.dispatch()
                 except Exception:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Case, CaseEvent, CaseVictim, Channel, EventType, Language, Victim
-from services import phones
+from services import notifications, phones
 from services.errors import Conflict, InvalidField, NotFound
 
 
@@ -125,13 +125,15 @@ def register_victim(session: Session, case_ref: str, payload: dict[str, Any]) ->
     # An existing victim keeps the preferences they have: they may have changed them by text.
     session.add(CaseVictim(case_id=case.id, victim_id=victim.id))
     session.flush()
+    # Welcomed once per case: each welcome names its own case (unless safe contact is on).
+    notifications.plan_welcome(session, case, victim)
     return victim
 
 
 def record_event(
     session: Session, case_ref: str, payload: dict[str, Any], recorded_by: str | None = None
 ) -> CaseEvent:
-    """Store a case event with the plain-language summary the victim may be told."""
+    """Store a case event and its plain-language summary; plan the notifications it needs."""
     case = find_case(session, case_ref)
     event_type = _choice(payload, "type", EventType)
     raw = payload.get("occurred_at")
@@ -146,8 +148,10 @@ def record_event(
         type=event_type,
         occurred_at=occurred_at,
         summary=_text(payload, "summary", 1000),
+        summary_cy=_text(payload, "summary_cy", 1000) if "summary_cy" in payload else None,
         recorded_by=recorded_by,
     )
     session.add(event)
     session.flush()
+    notifications.plan_for_event(session, event)
     return event

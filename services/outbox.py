@@ -14,7 +14,16 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Author, Channel, Conversation, Direction, Message, MessageStatus, utcnow
+from models import (
+    Author,
+    Channel,
+    Conversation,
+    Direction,
+    Message,
+    MessageStatus,
+    Notification,
+    utcnow,
+)
 from services import inbound
 from services.retry import next_attempt
 from services.runtime import Runtime
@@ -81,6 +90,13 @@ def next_due(session: Session, conversation_id: int) -> Message | None:
     return head
 
 
+def _settle_notification(session: Session, message: Message) -> None:
+    """If the message carries a notification, tell the notification how it went."""
+    notification = session.scalar(select(Notification).where(Notification.message_id == message.id))
+    if notification is not None:
+        notification.follow(message)
+
+
 def _record_accepted(session: Session, message: Message, accepted: Accepted) -> None:
     message.twilio_sid = accepted.sid
     message.status = MessageStatus.ACCEPTED
@@ -88,6 +104,7 @@ def _record_accepted(session: Session, message: Message, accepted: Accepted) -> 
     message.needs_reconcile = False
     message.error_code = None
     message.error_message = None
+    _settle_notification(session, message)
     session.flush()
     # Status callbacks that raced ahead of this commit are waiting; apply them now.
     inbound.apply_delivery_events(session, accepted.sid)
@@ -121,6 +138,7 @@ def start_send(session: Session, conversation_id: int) -> Submission | str | Non
     if conversation.opted_out_at and not message.bypass_opt_out:
         message.status = MessageStatus.SUPPRESSED
         message.error_message = "not sent: the recipient has opted out"
+        _settle_notification(session, message)
         return SUPPRESSED
     message.status = MessageStatus.SUBMITTING
     message.attempts += 1
@@ -169,4 +187,5 @@ def finish_send(
     # valid number) is recorded, never retried.
     message.status = MessageStatus.FAILED
     message.status_at = utcnow()
+    _settle_notification(session, message)
     log.error("message %s failed for good: %s", submission.message_id, outcome)

@@ -49,6 +49,52 @@ TEXTS: dict[str, dict[Language, str]] = {
             "Os nad yw'n argyfwng, ffoniwch 101."
         ),
     },
+    # The welcome names the case; the safe-contact one says nothing a shared phone should not
+    # show. Both say how to ask for news, how to stop, and 999.
+    "welcome": {
+        Language.EN: (
+            "Welcome to the police victim care text service. We will keep you informed about "
+            "your case {case_ref}. To ask for news, reply to this message. To stop messages, "
+            "reply STOP. In an emergency, call 999."
+        ),
+        Language.CY: (
+            "Croeso i wasanaeth negeseuon testun gofal dioddefwyr yr heddlu. Byddwn yn rhoi'r "
+            "wybodaeth ddiweddaraf i chi am eich achos {case_ref}. I ofyn am newyddion, "
+            "atebwch y neges hon. I atal negeseuon, atebwch STOPIO. Mewn argyfwng, ffoniwch 999."
+        ),
+    },
+    "welcome_safe": {
+        Language.EN: (
+            "Welcome to the police victim care text service. To ask for news, reply to this "
+            "message. To stop messages, reply STOP. In an emergency, call 999."
+        ),
+        Language.CY: (
+            "Croeso i wasanaeth negeseuon testun gofal dioddefwyr yr heddlu. I ofyn am "
+            "newyddion, atebwch y neges hon. I atal negeseuon, atebwch STOPIO. "
+            "Mewn argyfwng, ffoniwch 999."
+        ),
+    },
+    "code_update": {
+        Language.EN: (
+            "Update on your case {case_ref}: {summary} To ask a question, reply to this "
+            "message. In an emergency, call 999."
+        ),
+        Language.CY: (
+            "Diweddariad am eich achos {case_ref}: {summary} I ofyn cwestiwn, atebwch y neges "
+            "hon. Mewn argyfwng, ffoniwch 999."
+        ),
+    },
+    # Safe contact: someone else may read the phone, so no case, no crime, no news.
+    "code_update_safe": {
+        Language.EN: (
+            "There is an update for you from the police victim care service. Reply to this "
+            "message to hear it. In an emergency, call 999."
+        ),
+        Language.CY: (
+            "Mae diweddariad i chi gan wasanaeth gofal dioddefwyr yr heddlu. Atebwch y neges "
+            "hon i'w glywed. Mewn argyfwng, ffoniwch 999."
+        ),
+    },
     "media": {
         Language.EN: (
             "Sorry, we can't receive pictures or files here. Please send your message as text. "
@@ -62,9 +108,9 @@ TEXTS: dict[str, dict[Language, str]] = {
 }
 
 
-def text(key: str, language: Language | None) -> str:
-    """The message `key` in `language`, or in Welsh and English when the language is unknown."""
+def text(key: str, language: Language | None, **fields: str) -> str:
+    """The message `key` in `language`, `fields` filled in; Welsh and English when unknown."""
     if language is None:
         # Welsh Language Standards: where we do not know, Welsh first and English beside it.
-        return f"{TEXTS[key][Language.CY]}\n\n{TEXTS[key][Language.EN]}"
-    return TEXTS[key][language]
+        return f"{text(key, Language.CY, **fields)}\n\n{text(key, Language.EN, **fields)}"
+    return TEXTS[key][language].format(**fields)

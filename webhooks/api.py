@@ -9,7 +9,7 @@ from flask import Blueprint, Response, jsonify, request
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from services import cases
+from services import cases, notifications, wake
 from services.errors import Conflict, InvalidField, NotFound
 from services.runtime import runtime
 
@@ -82,6 +82,8 @@ def add_victim(case_ref: str) -> tuple[Response, int]:
     with runtime().db.session() as session:
         victim = cases.register_victim(session, case_ref, _payload())
         victim_id = victim.id
+    # A welcome was planned: a worker may hand it over now rather than at its next poll.
+    wake.nudge(runtime().settings.worker_wake_addr)
     return jsonify(victim_id=victim_id), 201
 
 
@@ -89,5 +91,19 @@ def add_victim(case_ref: str) -> tuple[Response, int]:
 def add_event(case_ref: str) -> tuple[Response, int]:
     with runtime().db.session() as session:
         event = cases.record_event(session, case_ref, _payload())
-        event_id = event.id
-    return jsonify(event_id=event_id), 201
+        body = {
+            "event_id": event.id,
+            "notifications": [
+                notifications.as_json(n) for n in notifications.for_event(session, event)
+            ],
+        }
+    wake.nudge(runtime().settings.worker_wake_addr)
+    return jsonify(body), 201
+
+
+@bp.get("/cases/<case_ref>/notifications")
+def list_notifications(case_ref: str) -> Response:
+    with runtime().db.session() as session:
+        case = cases.find_case(session, case_ref)
+        body = [notifications.as_json(n) for n in notifications.for_case(session, case)]
+    return jsonify(body)

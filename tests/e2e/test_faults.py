@@ -19,7 +19,7 @@ from services.settings import Settings
 from tests.conftest import LiveServer
 from tests.e2e.conftest import RasaStack, WorkerThread, env_for
 from tests.support.bot import response
-from tests.support.factories import message_sid, new_case, new_victim
+from tests.support.factories import message_sid, new_case, new_victim, quiet_hours_covering_now
 from tests.support.handset import Handset
 from tests.support.processes import APP_PY, ROOT, Process
 
@@ -39,6 +39,8 @@ def megan(client: FlaskClient, auth: dict[str, str], live_server: LiveServer) ->
         phone=MEGAN,
         channel="sms",
         language="en",
+        # The welcome waits out these quiet hours: these tests count the replies only.
+        quiet_hours=quiet_hours_covering_now(),
     )
     return Handset(live_server.url, MEGAN)
 
@@ -221,6 +223,8 @@ def test_web_killed_and_restarted_with_twilio_retrying_loses_and_doubles_nothing
         phone=MEGAN,
         channel="sms",
         language="en",
+        # The welcome waits out these quiet hours: these tests count the replies only.
+        quiet_hours=quiet_hours_covering_now(),
     )
     argv = [
         str(ROOT / ".venvs/app/bin/gunicorn"),

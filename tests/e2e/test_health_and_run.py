@@ -17,6 +17,7 @@ from services.settings import Settings
 from tests.conftest import free_port
 from tests.e2e.conftest import RasaStack
 from tests.support.bot import response
+from tests.support.factories import quiet_hours_covering_now
 from tests.support.handset import Handset
 from tests.support.processes import APP_PY, ROOT, base_env
 
@@ -110,6 +111,8 @@ def test_run_service_starts_everything_answers_hello_and_stops_on_ctrl_c(
                     "channel": "sms",
                     "language": "en",
                     "date_of_birth": "1970-01-30",
+                    # The welcome waits out these: the handset gets the reply only.
+                    "quiet_hours": quiet_hours_covering_now(),
                 },
                 headers=headers,
                 timeout=10,

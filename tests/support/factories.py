@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask.testing import FlaskClient
 from twilio.request_validator import RequestValidator
@@ -17,6 +19,22 @@ VICTIM = {
     "language": "en",
     "date_of_birth": "1984-03-02",
 }
+
+
+# Quiet hours that start and end together: none, so notifications go at once.
+NO_QUIET_HOURS = {"start": "00:00", "end": "00:00"}
+
+
+def quiet_hours_covering_now(hours_ahead: int = 3) -> dict[str, str]:
+    """Quiet hours (London clock) that hold now and the next `hours_ahead` hours.
+
+    For tests about something other than notifications: the welcome a registration plans
+    then waits, and what the handset receives is only what the test is about.
+    """
+    now = dt.datetime.now(ZoneInfo("Europe/London"))
+    start = now - dt.timedelta(hours=1)
+    end = now + dt.timedelta(hours=hours_ahead)
+    return {"start": start.strftime("%H:%M"), "end": end.strftime("%H:%M")}
 
 
 def new_case(client: FlaskClient, auth: dict[str, str], case_ref: str = "CR-2026-0001") -> str:

@@ -1,11 +1,16 @@
-"""Delivery status only moves forward, whatever order Twilio's callbacks arrive in."""
+"""Delivery status only moves forward, whatever order Twilio's callbacks arrive in; so does a
+notification's."""
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
+
+import pytest
 
 from models.messaging import MessageStatus as S
 from models.messaging import may_advance
+from models.notifications import IllegalTransition, Notification, NotificationStatus, may_move
 
 
 def test_forward_moves_are_allowed() -> None:
@@ -31,3 +36,28 @@ def test_one_outcome_never_overrides_another() -> None:
 def test_inbound_statuses_are_not_delivery_statuses() -> None:
     assert not may_advance(S.RECEIVED, S.DELIVERED)
     assert not may_advance(S.PROCESSED, S.SENT)
+
+
+def test_a_notification_moves_only_forward_and_is_handed_over_once() -> None:
+    pending, queued, sent = (
+        NotificationStatus.PENDING,
+        NotificationStatus.QUEUED,
+        NotificationStatus.SENT,
+    )
+    assert may_move(pending, queued) and may_move(pending, NotificationStatus.SUPPRESSED)
+    assert may_move(queued, sent) and may_move(queued, NotificationStatus.FAILED)
+    assert not may_move(pending, sent)  # only through the outbox
+    assert not may_move(queued, pending)  # never handed over twice
+    for final in (sent, NotificationStatus.SUPPRESSED, NotificationStatus.FAILED):
+        assert not any(may_move(final, to) for to in NotificationStatus)
+    notification = Notification(status=queued)
+    with pytest.raises(IllegalTransition):
+        notification.move(pending)
+
+
+def test_within_code_needs_a_limit_and_a_send() -> None:
+    due = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    assert Notification(due_by=None, sent_at=due).within_code is None
+    assert Notification(due_by=due, sent_at=None).within_code is None
+    assert Notification(due_by=due, sent_at=due - dt.timedelta(seconds=1)).within_code is True
+    assert Notification(due_by=due, sent_at=due).within_code is False  # due_by is exclusive
