@@ -6,12 +6,12 @@ import datetime as dt
 import os
 import socket
 import uuid
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, Update, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from models import Conversation, utcnow
+from models.db import rows_updated
 
 HOST = socket.gethostname()
 
@@ -40,16 +40,11 @@ def owner_is_dead(owner: str) -> bool:
     return False
 
 
-def _updated(session: Session, statement: Update) -> int:
-    result = session.execute(statement.execution_options(synchronize_session=False))
-    return cast(CursorResult[Any], result).rowcount
-
-
 def claim(session: Session, conversation_id: int, owner: str, seconds: float) -> bool:
     """Take the conversation's lease if it is free, expired, ours, or its owner died."""
     now = utcnow()
     until = now + dt.timedelta(seconds=seconds)
-    taken = _updated(
+    taken = rows_updated(
         session,
         update(Conversation)
         .where(
@@ -69,7 +64,7 @@ def claim(session: Session, conversation_id: int, owner: str, seconds: float) ->
     )
     if holder and owner_is_dead(holder):
         return bool(
-            _updated(
+            rows_updated(
                 session,
                 update(Conversation)
                 .where(Conversation.id == conversation_id, Conversation.lease_owner == holder)
@@ -82,7 +77,7 @@ def claim(session: Session, conversation_id: int, owner: str, seconds: float) ->
 def renew(session: Session, conversation_id: int, owner: str, seconds: float) -> bool:
     """Extend our lease; False when it is no longer ours (then stop and write nothing)."""
     return bool(
-        _updated(
+        rows_updated(
             session,
             update(Conversation)
             .where(Conversation.id == conversation_id, Conversation.lease_owner == owner)
@@ -93,7 +88,7 @@ def renew(session: Session, conversation_id: int, owner: str, seconds: float) ->
 
 def release(session: Session, conversation_id: int, owner: str) -> None:
     """Give the lease up."""
-    _updated(
+    rows_updated(
         session,
         update(Conversation)
         .where(Conversation.id == conversation_id, Conversation.lease_owner == owner)

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, Update, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from models import (
@@ -37,7 +37,7 @@ from models import (
     Victim,
     utcnow,
 )
-from models.db import Database
+from models.db import Database, rows_updated
 from models.notifications import may_move
 from scheduler import deadlines
 from services import inbound, outbox
@@ -113,18 +113,13 @@ def body(notification: Notification) -> str:
     return text("code_update", language, case_ref=case.case_ref, summary=summary)
 
 
-def _updated(session: Session, statement: Update) -> int:
-    result = session.execute(statement.execution_options(synchronize_session=False))
-    return cast(CursorResult[Any], result).rowcount
-
-
 def _claim(
     session: Session, notification_id: int, to: NotificationStatus, reason: str | None = None
 ) -> bool:
     """Move a pending notification to `to`; False when another worker moved it first."""
     assert may_move(NotificationStatus.PENDING, to)
     return bool(
-        _updated(
+        rows_updated(
             session,
             update(Notification)
             .where(
@@ -148,7 +143,7 @@ def hand_over(session: Session, notification_id: int) -> bool:
     )
     if send_at > now:
         # Quiet hours began while it waited (or the victim changed them): wait them out.
-        _updated(
+        rows_updated(
             session,
             update(Notification)
             .where(
@@ -171,7 +166,7 @@ def hand_over(session: Session, notification_id: int) -> bool:
     message = outbox.enqueue(
         session, conversation, body(notification), Author.SYSTEM, priority=BULK_PRIORITY
     )
-    _updated(
+    rows_updated(
         session,
         update(Notification)
         .where(Notification.id == notification_id)
