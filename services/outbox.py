@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from models import (
     Author,
@@ -76,6 +76,7 @@ def next_due(session: Session, conversation_id: int) -> Message | None:
         )
         .order_by(Message.priority, Message.id)
         .limit(1)
+        .options(joinedload(Message.conversation))
     )
     if head is None:
         return None

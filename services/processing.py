@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from models import (
     Author,
@@ -60,6 +60,8 @@ def _next_inbound(session: Session, conversation_id: int) -> Message | None:
         )
         .order_by(Message.id)
         .limit(1)
+        # Routing needs the conversation and its victim: one query instead of three.
+        .options(joinedload(Message.conversation).joinedload(Conversation.victim))
     )
 
 
