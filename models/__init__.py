@@ -13,6 +13,7 @@ from models.cases import (
     channel_address,
 )
 from models.devphone import DevPhoneMessage
+from models.handoffs import Handoff, HandoffPriority, HandoffStatus
 from models.messaging import (
     Author,
     Conversation,
@@ -40,6 +41,9 @@ __all__ = [
     "DevPhoneMessage",
     "Direction",
     "EventType",
+    "Handoff",
+    "HandoffPriority",
+    "HandoffStatus",
     "Heartbeat",
     "Language",
     "Message",

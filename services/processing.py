@@ -20,13 +20,14 @@ from models import (
     Conversation,
     ConversationState,
     Direction,
+    HandoffPriority,
     Language,
     Message,
     MessageStatus,
     Victim,
     utcnow,
 )
-from services import keywords, leases, outbox, phones
+from services import handoffs, keywords, leases, outbox, phones, safety
 from services.keywords import Keyword
 from services.rasa import RasaUnavailable
 from services.retry import next_attempt
@@ -38,6 +39,8 @@ log = logging.getLogger(__name__)
 # An unregistered number is told once a day that we cannot help it, not at every message:
 # an auto-responder at the other end must not start a loop.
 UNREGISTERED_REPLY_EVERY = dt.timedelta(hours=24)
+
+DANGER_REASON = "danger words"
 
 
 def _victim(session: Session, conversation: Conversation) -> Victim | None:
@@ -107,6 +110,18 @@ def _route_without_bot(session: Session, conversation: Conversation, message: Me
             )
         else:
             _done(message)  # One confirmation only: carriers require silence after it.
+        return True
+    if safety.in_danger(message.body):
+        # Before anything else, whoever is writing: an urgent handoff, and 999 guidance at
+        # once (bilingual for a number we do not know). An opted-out number is sent nothing,
+        # since carriers require silence after STOP, but a person must still look. The bot
+        # never sees the message: a second, confused reply would only get in the way.
+        handoffs.open_handoff(session, conversation, HandoffPriority.URGENT, DANGER_REASON)
+        log.warning("conversation %s: danger words, urgent handoff", conversation.id)
+        if conversation.opted_out_at is None:
+            _reply(session, conversation, message, [text("danger", language)])
+        else:
+            _done(message)
         return True
     if conversation.opted_out_at is not None:
         if keyword is Keyword.OPT_IN:

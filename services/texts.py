@@ -95,6 +95,18 @@ TEXTS: dict[str, dict[Language, str]] = {
             "hon i'w glywed. Mewn argyfwng, ffoniwch 999."
         ),
     },
+    # Words of danger (services/safety.py): 999 first, the silent 55 for someone who cannot
+    # speak, and that a person has been asked to get in touch (an urgent handoff is open).
+    "danger": {
+        Language.EN: (
+            "If you are in danger now, call 999. If you can't speak, call 999 and press 55 "
+            "when asked. We have asked an officer to contact you."
+        ),
+        Language.CY: (
+            "Os ydych chi mewn perygl nawr, ffoniwch 999. Os na allwch siarad, ffoniwch 999 a "
+            "phwyso 55 pan ofynnir i chi. Rydym wedi gofyn i swyddog heddlu gysylltu â chi."
+        ),
+    },
     "media": {
         Language.EN: (
             "Sorry, we can't receive pictures or files here. Please send your message as text. "

@@ -9,7 +9,8 @@ from flask import Blueprint, Response, jsonify, request
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from services import cases, notifications, wake
+from models import HandoffStatus
+from services import cases, handoffs, notifications, wake
 from services.errors import Conflict, InvalidField, NotFound
 from services.runtime import runtime
 
@@ -106,4 +107,15 @@ def list_notifications(case_ref: str) -> Response:
     with runtime().db.session() as session:
         case = cases.find_case(session, case_ref)
         body = [notifications.as_json(n) for n in notifications.for_case(session, case)]
+    return jsonify(body)
+
+
+@bp.get("/handoffs")
+def list_handoffs() -> Response:
+    status = request.args.get("status", "")
+    if status != HandoffStatus.OPEN.value:
+        # Claimed and closed handoffs belong to the officers' console, not yet built.
+        raise InvalidField("status", "must be 'open' (only open handoffs can be listed for now)")
+    with runtime().db.session() as session:
+        body = [handoffs.as_json(h) for h in handoffs.open_handoffs(session)]
     return jsonify(body)

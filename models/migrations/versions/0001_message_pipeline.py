@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-27 04:23:03.620904
+Create Date: 2026-11-27 04:51:03.946607
 """
 
 from collections.abc import Sequence
@@ -247,6 +247,57 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_conversations_victim_id"), ["victim_id"], unique=False)
 
     op.create_table(
+        "handoffs",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("conversation_id", sa.Integer(), nullable=False),
+        sa.Column("victim_id", sa.Integer(), nullable=True),
+        sa.Column("case_id", sa.Integer(), nullable=True),
+        sa.Column(
+            "priority",
+            sa.Enum(
+                "urgent", "high", "normal", name="handoffpriority", native_enum=False, length=40
+            ),
+            nullable=False,
+        ),
+        sa.Column("reason", sa.String(length=200), nullable=False),
+        sa.Column(
+            "status",
+            sa.Enum(
+                "open", "claimed", "closed", name="handoffstatus", native_enum=False, length=40
+            ),
+            nullable=False,
+        ),
+        sa.Column("opened_at", models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("claimed_by", sa.String(length=200), nullable=True),
+        sa.Column("claimed_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("closed_at", models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f("fk_handoffs_case_id_cases")),
+        sa.ForeignKeyConstraint(
+            ["conversation_id"],
+            ["conversations.id"],
+            name=op.f("fk_handoffs_conversation_id_conversations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["victim_id"], ["victims.id"], name=op.f("fk_handoffs_victim_id_victims")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_handoffs")),
+    )
+    with op.batch_alter_table("handoffs", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_handoffs_case_id"), ["case_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_handoffs_conversation_id"), ["conversation_id"], unique=False
+        )
+        batch_op.create_index("ix_handoffs_status", ["status", "opened_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_handoffs_victim_id"), ["victim_id"], unique=False)
+        batch_op.create_index(
+            "uq_handoffs_one_open",
+            ["conversation_id"],
+            unique=True,
+            sqlite_where=sa.text("status = 'open'"),
+            postgresql_where=sa.text("status = 'open'"),
+        )
+
+    op.create_table(
         "messages",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("conversation_id", sa.Integer(), nullable=False),
@@ -403,6 +454,18 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_messages_conversation_id"))
 
     op.drop_table("messages")
+    with op.batch_alter_table("handoffs", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_handoffs_one_open",
+            sqlite_where=sa.text("status = 'open'"),
+            postgresql_where=sa.text("status = 'open'"),
+        )
+        batch_op.drop_index(batch_op.f("ix_handoffs_victim_id"))
+        batch_op.drop_index("ix_handoffs_status")
+        batch_op.drop_index(batch_op.f("ix_handoffs_conversation_id"))
+        batch_op.drop_index(batch_op.f("ix_handoffs_case_id"))
+
+    op.drop_table("handoffs")
     with op.batch_alter_table("conversations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_conversations_victim_id"))
 

@@ -1,0 +1,85 @@
+"""Words of danger through the whole pipeline: 999 guidance at once and an urgent handoff."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from flask.testing import FlaskClient
+
+from models import Language
+from scheduler.worker import Worker
+from services.texts import TEXTS
+from tests.conftest import LiveServer
+from tests.support.bot import response
+from tests.support.factories import new_case, new_victim, quiet_hours_covering_now
+from tests.support.handset import Handset
+
+pytestmark = pytest.mark.e2e
+
+MEGAN = "+447700900211"
+GWEN = "+447700900212"
+
+
+def _register(client: FlaskClient, auth: dict[str, str], **victim: str) -> None:
+    # The welcome waits out quiet hours that hold now, so the handset gets only the replies.
+    case_ref = new_case(client, auth, "CR-E2E-DANGER")
+    new_victim(client, auth, case_ref, quiet_hours=quiet_hours_covering_now(), **victim)
+
+
+def _open_handoffs(client: FlaskClient, auth: dict[str, str]) -> list[dict[str, object]]:
+    answer = client.get("/api/handoffs?status=open", headers=auth)
+    assert answer.status_code == 200
+    body: list[dict[str, object]] = answer.get_json()
+    return body
+
+
+def _wait_for_handoffs(
+    client: FlaskClient, auth: dict[str, str], timeout: float = 30.0
+) -> list[dict[str, object]]:
+    # Nothing reaches the handset to wait for when the number has opted out: poll the API.
+    deadline = time.monotonic() + timeout
+    while not (handoffs := _open_handoffs(client, auth)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return handoffs
+
+
+@pytest.mark.parametrize(
+    ("phone", "language", "danger"),
+    [(MEGAN, "en", "hes outside my house pls help"), (GWEN, "cy", "mae o tu allan, dw i ofn")],
+)
+def test_danger_words_get_999_in_their_language_and_an_urgent_handoff(
+    client: FlaskClient,
+    auth: dict[str, str],
+    live_server: LiveServer,
+    worker: Worker,
+    phone: str,
+    language: str,
+    danger: str,
+) -> None:
+    _register(client, auth, name="Megan Price", phone=phone, channel="sms", language=language)
+    handset = Handset(live_server.url, phone)
+    handset.send(danger)
+    received = handset.settle(quiet=2)
+    assert [m["body"] for m in received] == [TEXTS["danger"][Language(language)]]
+    [handoff] = _open_handoffs(client, auth)
+    assert handoff["priority"] == "urgent" and handoff["reason"] == "danger words"
+    assert handoff["case_ref"] == "CR-E2E-DANGER" and handoff["victim_id"] is not None
+
+    # The conversation stays with the bot until officers can answer (the console's issue).
+    handset.send("hello" if language == "en" else "shwmae")
+    assert handset.wait_for(2)[1]["body"] == response("utter_greet", language)
+
+
+def test_opted_out_number_in_danger_is_sent_nothing_but_an_officer_is_asked(
+    client: FlaskClient, auth: dict[str, str], live_server: LiveServer, worker: Worker
+) -> None:
+    _register(client, auth, name="Megan Price", phone=MEGAN, channel="sms", language="en")
+    handset = Handset(live_server.url, MEGAN)
+    handset.send("STOP")
+    assert handset.wait_for(1)[0]["body"] == TEXTS["opted_out"][Language.EN]
+    assert _open_handoffs(client, auth) == []
+    handset.send("he's at the door, going to kill me")
+    [handoff] = _wait_for_handoffs(client, auth)
+    assert len(handset.settle(quiet=2)) == 1  # carriers require silence after STOP
+    assert handoff["priority"] == "urgent" and handoff["reason"] == "danger words"
