@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from typing import Annotated, Any
 
-from sqlalchemy import DateTime, Dialect, MetaData, func
+from sqlalchemy import DateTime, Dialect, Enum, MetaData, func
 from sqlalchemy.orm import DeclarativeBase, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -39,6 +40,18 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
         return value.astimezone(dt.UTC)
+
+
+def enum_column(cls: type[enum.Enum]) -> Enum:
+    # Store the enum's value (what the API speaks) as a plain string column, so adding a
+    # member needs no ALTER TYPE on PostgreSQL.
+    return Enum(
+        cls,
+        native_enum=False,
+        length=40,
+        validate_strings=True,
+        values_callable=lambda members: [m.value for m in members],
+    )
 
 
 Timestamp = Annotated[dt.datetime, mapped_column(UTCDateTime())]

@@ -5,22 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Enum, ForeignKey, String, Text, Time, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, CreatedAt, Timestamp
-
-
-def _enum(cls: type[enum.Enum]) -> Enum:
-    # Store the enum's value (what the API speaks) as a plain string column, so adding a
-    # member needs no ALTER TYPE on PostgreSQL.
-    return Enum(
-        cls,
-        native_enum=False,
-        length=40,
-        validate_strings=True,
-        values_callable=lambda members: [m.value for m in members],
-    )
+from models.base import Base, CreatedAt, Timestamp, enum_column
 
 
 class Channel(enum.StrEnum):
@@ -62,7 +50,7 @@ class Case(Base):
     case_ref: Mapped[str] = mapped_column(String(64), unique=True)
     crime_type: Mapped[str] = mapped_column(String(200))
     officer_in_charge: Mapped[str] = mapped_column(String(200))
-    status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus), default=CaseStatus.OPEN)
+    status: Mapped[CaseStatus] = mapped_column(enum_column(CaseStatus), default=CaseStatus.OPEN)
     created_at: Mapped[CreatedAt]
 
     victims: Mapped[list[CaseVictim]] = relationship(back_populates="case")
@@ -79,8 +67,8 @@ class Victim(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     phone: Mapped[str] = mapped_column(String(20), unique=True)
-    channel: Mapped[Channel] = mapped_column(_enum(Channel))
-    language: Mapped[Language] = mapped_column(_enum(Language))
+    channel: Mapped[Channel] = mapped_column(enum_column(Channel))
+    language: Mapped[Language] = mapped_column(enum_column(Language))
     date_of_birth: Mapped[dt.date]
     enhanced_rights: Mapped[bool] = mapped_column(default=False)
     update_every_days: Mapped[int] = mapped_column(default=28)
@@ -124,7 +112,7 @@ class CaseEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    type: Mapped[EventType] = mapped_column(_enum(EventType))
+    type: Mapped[EventType] = mapped_column(enum_column(EventType))
     occurred_at: Mapped[Timestamp]
     summary: Mapped[str] = mapped_column(Text)
     # The same in Welsh, for victims who chose Welsh; without it they get `summary` as given.

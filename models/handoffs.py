@@ -7,8 +7,8 @@ import enum
 from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, Timestamp, utcnow
-from models.cases import Case, Victim, _enum
+from models.base import Base, Timestamp, enum_column, utcnow
+from models.cases import Case, Victim
 from models.messaging import Conversation
 
 
@@ -76,9 +76,11 @@ class Handoff(Base):
     victim_id: Mapped[int | None] = mapped_column(ForeignKey("victims.id"), index=True)
     # The victim's case when they are on exactly one; otherwise the officer must ask.
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
-    priority: Mapped[HandoffPriority] = mapped_column(_enum(HandoffPriority))
+    priority: Mapped[HandoffPriority] = mapped_column(enum_column(HandoffPriority))
     reason: Mapped[str] = mapped_column(String(200))
-    status: Mapped[HandoffStatus] = mapped_column(_enum(HandoffStatus), default=HandoffStatus.OPEN)
+    status: Mapped[HandoffStatus] = mapped_column(
+        enum_column(HandoffStatus), default=HandoffStatus.OPEN
+    )
     opened_at: Mapped[Timestamp] = mapped_column(default=utcnow)
     claimed_by: Mapped[str | None] = mapped_column(String(200))
     claimed_at: Mapped[Timestamp | None]

@@ -8,8 +8,8 @@ import uuid
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, CreatedAt, Timestamp, utcnow
-from models.cases import Channel, Victim, _enum
+from models.base import Base, CreatedAt, Timestamp, enum_column, utcnow
+from models.cases import Channel, Victim
 
 
 class ConversationState(enum.StrEnum):
@@ -102,10 +102,10 @@ class Conversation(Base):
         String(32), unique=True, default=lambda: uuid.uuid4().hex
     )
     address: Mapped[str] = mapped_column(String(40), unique=True)
-    channel: Mapped[Channel] = mapped_column(_enum(Channel))
+    channel: Mapped[Channel] = mapped_column(enum_column(Channel))
     victim_id: Mapped[int | None] = mapped_column(ForeignKey("victims.id"), index=True)
     state: Mapped[ConversationState] = mapped_column(
-        _enum(ConversationState), default=ConversationState.BOT
+        enum_column(ConversationState), default=ConversationState.BOT
     )
     last_inbound_at: Mapped[Timestamp | None]
     opted_out_at: Mapped[Timestamp | None]
@@ -134,13 +134,13 @@ class Message(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
-    direction: Mapped[Direction] = mapped_column(_enum(Direction))
-    author: Mapped[Author] = mapped_column(_enum(Author))
+    direction: Mapped[Direction] = mapped_column(enum_column(Direction))
+    author: Mapped[Author] = mapped_column(enum_column(Author))
     body: Mapped[str] = mapped_column(Text, default="")
     num_media: Mapped[int] = mapped_column(default=0)
     # Twilio's MessageSid: unique, which is what makes a retried webhook harmless.
     twilio_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
-    status: Mapped[MessageStatus] = mapped_column(_enum(MessageStatus))
+    status: Mapped[MessageStatus] = mapped_column(enum_column(MessageStatus))
     error_code: Mapped[int | None]
     error_message: Mapped[str | None] = mapped_column(String(500))
     attempts: Mapped[int] = mapped_column(default=0)

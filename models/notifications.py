@@ -7,8 +7,8 @@ import enum
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, CreatedAt, Timestamp, utcnow
-from models.cases import Case, CaseEvent, Victim, _enum
+from models.base import Base, CreatedAt, Timestamp, enum_column, utcnow
+from models.cases import Case, CaseEvent, Victim
 from models.messaging import Message, MessageStatus
 
 
@@ -73,12 +73,12 @@ class Notification(Base):
     victim_id: Mapped[int] = mapped_column(ForeignKey("victims.id"), index=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     event_id: Mapped[int | None] = mapped_column(ForeignKey("case_events.id"), index=True)
-    kind: Mapped[NotificationKind] = mapped_column(_enum(NotificationKind))
+    kind: Mapped[NotificationKind] = mapped_column(enum_column(NotificationKind))
     # The Victims' Code limit (exclusive); None when the Code sets none (a welcome).
     due_by: Mapped[Timestamp | None]
     send_at: Mapped[Timestamp]
     status: Mapped[NotificationStatus] = mapped_column(
-        _enum(NotificationStatus), default=NotificationStatus.PENDING
+        enum_column(NotificationStatus), default=NotificationStatus.PENDING
     )
     status_reason: Mapped[str | None] = mapped_column(String(500))
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), unique=True)
