@@ -14,7 +14,7 @@ from services.runtime import Runtime
 from services.texts import TEXTS, text
 from tests.conftest import LiveServer
 from tests.support.bot import response
-from tests.support.factories import new_case, new_victim, quiet_hours_covering_now
+from tests.support.factories import new_case_with_quiet_victim
 from tests.support.handset import Handset
 
 pytestmark = pytest.mark.e2e
@@ -24,10 +24,7 @@ GWEN = "+447700900202"
 
 
 def _register(client: FlaskClient, auth: dict[str, str], **victim: str) -> None:
-    # These tests are about conversations: the welcome waits out quiet hours that hold now,
-    # so the handset gets exactly the replies. Notifications have tests of their own.
-    case_ref = new_case(client, auth, "CR-E2E-1")
-    new_victim(client, auth, case_ref, quiet_hours=quiet_hours_covering_now(), **victim)
+    new_case_with_quiet_victim(client, auth, "CR-E2E-1", **victim)
 
 
 def test_hello_by_sms_gets_the_assistants_greeting(

@@ -12,7 +12,7 @@ from scheduler.worker import Worker
 from services.texts import TEXTS
 from tests.conftest import LiveServer
 from tests.support.bot import response
-from tests.support.factories import new_case, new_victim, quiet_hours_covering_now
+from tests.support.factories import new_case_with_quiet_victim
 from tests.support.handset import Handset
 
 pytestmark = pytest.mark.e2e
@@ -22,9 +22,7 @@ GWEN = "+447700900212"
 
 
 def _register(client: FlaskClient, auth: dict[str, str], **victim: str) -> None:
-    # The welcome waits out quiet hours that hold now, so the handset gets only the replies.
-    case_ref = new_case(client, auth, "CR-E2E-DANGER")
-    new_victim(client, auth, case_ref, quiet_hours=quiet_hours_covering_now(), **victim)
+    new_case_with_quiet_victim(client, auth, "CR-E2E-DANGER", **victim)
 
 
 def _open_handoffs(client: FlaskClient, auth: dict[str, str]) -> list[dict[str, object]]:

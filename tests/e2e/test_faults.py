@@ -19,7 +19,7 @@ from services.settings import Settings
 from tests.conftest import LiveServer
 from tests.e2e.conftest import RasaStack, WorkerThread, env_for
 from tests.support.bot import response
-from tests.support.factories import message_sid, new_case, new_victim, quiet_hours_covering_now
+from tests.support.factories import message_sid, new_case_with_quiet_victim
 from tests.support.handset import Handset
 from tests.support.processes import APP_PY, ROOT, Process
 
@@ -31,16 +31,8 @@ GREETING = response("utter_greet", "en")
 
 @pytest.fixture
 def megan(client: FlaskClient, auth: dict[str, str], live_server: LiveServer) -> Handset:
-    new_victim(
-        client,
-        auth,
-        new_case(client, auth, "CR-FAULT-1"),
-        name="Megan Price",
-        phone=MEGAN,
-        channel="sms",
-        language="en",
-        # The welcome waits out these quiet hours: these tests count the replies only.
-        quiet_hours=quiet_hours_covering_now(),
+    new_case_with_quiet_victim(
+        client, auth, "CR-FAULT-1", name="Megan Price", phone=MEGAN, channel="sms", language="en"
     )
     return Handset(live_server.url, MEGAN)
 
@@ -215,16 +207,8 @@ def test_web_killed_and_restarted_with_twilio_retrying_loses_and_doubles_nothing
     settings: Settings, client: FlaskClient, auth: dict[str, str], rt: Runtime, tmp_path: Path
 ) -> None:
     # The web app as its own process (gunicorn, as in production) on the test's port.
-    new_victim(
-        client,
-        auth,
-        new_case(client, auth, "CR-FAULT-2"),
-        name="Megan Price",
-        phone=MEGAN,
-        channel="sms",
-        language="en",
-        # The welcome waits out these quiet hours: these tests count the replies only.
-        quiet_hours=quiet_hours_covering_now(),
+    new_case_with_quiet_victim(
+        client, auth, "CR-FAULT-2", name="Megan Price", phone=MEGAN, channel="sms", language="en"
     )
     argv = [
         str(ROOT / ".venvs/app/bin/gunicorn"),

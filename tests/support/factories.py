@@ -56,6 +56,18 @@ def new_victim(client: FlaskClient, auth: dict[str, str], case_ref: str, **field
     return victim_id
 
 
+def new_case_with_quiet_victim(
+    client: FlaskClient, auth: dict[str, str], case_ref: str, **fields: Any
+) -> int:
+    """A case with one victim whose quiet hours hold now.
+
+    Their welcome waits out those hours, so a test about a conversation sees only the
+    replies to what it sends. Notifications have tests of their own.
+    """
+    new_case(client, auth, case_ref)
+    return new_victim(client, auth, case_ref, quiet_hours=quiet_hours_covering_now(), **fields)
+
+
 def message_sid() -> str:
     return "SM" + uuid.uuid4().hex
 
