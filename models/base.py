@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from sqlalchemy import DateTime, Dialect, Enum, MetaData, func
@@ -11,9 +12,26 @@ from sqlalchemy.orm import DeclarativeBase, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 
-def utcnow() -> dt.datetime:
-    """The current time, timezone-aware, in UTC."""
+def _system_clock() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+_clock: Callable[[], dt.datetime] = _system_clock
+
+
+def utcnow() -> dt.datetime:
+    """The current time, timezone-aware, in UTC: the one clock every rule reads."""
+    return _clock()
+
+
+def set_clock(clock: Callable[[], dt.datetime] | None) -> None:
+    """Replace the clock within this process (tests only; None restores the system clock).
+
+    Deadlines, quiet hours and check-ins are days apart: tests move this clock instead of
+    sleeping. Nothing outside tests calls this, and no setting or variable reaches it.
+    """
+    global _clock
+    _clock = clock or _system_clock
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):

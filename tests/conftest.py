@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import os
+import shutil
 import socket
 import threading
 import uuid
@@ -20,6 +22,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from models.migrate import upgrade
 from services.runtime import Runtime
 from services.settings import Settings
+from tests.support.clock import FakeClock
 from webhooks import create_app
 
 API_TOKEN = "test-api-token"
@@ -58,10 +61,10 @@ def _admin(statement: str) -> None:
         engine.dispose()
 
 
-def create_pg_database(prefix: str) -> tuple[str, str]:
-    """A new, empty PostgreSQL database: its name and URL."""
+def create_pg_database(prefix: str, template: str | None = None) -> tuple[str, str]:
+    """A new PostgreSQL database (empty, or a copy of `template`): its name and URL."""
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
-    _admin(f'CREATE DATABASE "{name}"')
+    _admin(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     return name, PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
 
 
@@ -75,19 +78,37 @@ def db_kind() -> str:
     return os.environ.get("TEST_DATABASE", "sqlite")
 
 
-@pytest.fixture
-def database_url(db_kind: str, tmp_path: Path) -> Iterator[str]:
-    """A fresh, migrated database for one test."""
+@pytest.fixture(scope="session")
+def migrated_template(db_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database migrated once per session, which each test's database is copied from.
+
+    Running the migrations for every test cost more than the tests themselves on
+    PostgreSQL. The copy is the migrations' own result, so a test still sees exactly what
+    an upgraded install has.
+    """
     if db_kind == "sqlite":
-        url = f"sqlite:///{tmp_path / 'app.db'}"
-        upgrade(url)
-        yield url
+        path = tmp_path_factory.mktemp("template") / "app.db"
+        upgrade(f"sqlite:///{path}")  # disposes its engine: the WAL is folded into the file
+        yield str(path)
         return
     reason = postgres_unavailable_reason()
     if reason:
         pytest.skip(f"PostgreSQL tests skipped: {reason}")
-    name, url = create_pg_database("t")
+    name, url = create_pg_database("tmpl")
     upgrade(url)
+    yield name
+    drop_pg_database(name)
+
+
+@pytest.fixture
+def database_url(db_kind: str, tmp_path: Path, migrated_template: str) -> Iterator[str]:
+    """A fresh, migrated database for one test."""
+    if db_kind == "sqlite":
+        path = tmp_path / "app.db"
+        shutil.copyfile(migrated_template, path)
+        yield f"sqlite:///{path}"
+        return
+    name, url = create_pg_database("t", template=migrated_template)
     yield url
     drop_pg_database(name)
 
@@ -129,6 +150,17 @@ def rt(app: Flask) -> Runtime:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture
+def clock() -> Iterator[FakeClock]:
+    """Every utcnow() in this process reads this clock, which stands still until moved.
+
+    It starts on a Wednesday morning in winter (London on UTC), away from bank holidays.
+    """
+    fake = FakeClock(dt.datetime(2026, 12, 2, 10, 0, tzinfo=dt.UTC)).install()
+    yield fake
+    fake.uninstall()
 
 
 @pytest.fixture
