@@ -1,0 +1,294 @@
+"""Evaluate the trained NLU model on the held-out split, per language; fail below the bar.
+
+Usage (from the repository root, with the app venv):
+    .venvs/app/bin/python -m scripts.nlu_eval [--model var/rasa-models/current.tar.gz]
+                                              [--out var/nlu-eval] [--errors]
+
+The model parses every held-out message (nlu/test/en/, nlu/test/cy/) through its whole
+pipeline, FallbackClassifier included (scripts/nlu_parse.py, in the Rasa venv), so a
+message the assistant would answer with "please rephrase" counts as wrong. Per language it
+prints each intent's precision, recall and F1, and the intent macro-F1: the mean F1 over
+the intents in that language's held-out split (nlu_fallback is never a right answer, so it
+lowers recall, but it is not itself averaged in). `report_danger` recall counts a message
+as caught when the model says report_danger OR the safety net (services.safety.in_danger)
+fires, because the two run side by side in the assistant and the model can never veto the
+net. It exits 1 below: macro-F1 0.90 in English, 0.85 in Welsh, danger recall 1.0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scripts.nlu_data import LANGUAGES, ROOT, Example, held_out_examples
+from services.safety import in_danger
+
+RASA_PYTHON = ROOT / ".venvs" / "rasa" / "bin" / "python"
+DEFAULT_MODEL = ROOT / "var" / "rasa-models" / "current.tar.gz"
+DEFAULT_OUT = ROOT / "var" / "nlu-eval"
+
+# The bar (issue 3, item 11).
+MIN_MACRO_F1 = {"en": 0.90, "cy": 0.85}
+MIN_DANGER_RECALL = 1.0
+DANGER = "report_danger"
+FALLBACK = "nlu_fallback"
+
+_ENTITY = re.compile(r"\[([^\]]*)\]\{([^}]*)\}")
+
+
+@dataclass(frozen=True)
+class Parse:
+    """What the model made of one message."""
+
+    text: str
+    intent: str
+    confidence: float
+    entities: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass
+class IntentScore:
+    intent: str
+    support: int
+    precision: float
+    recall: float
+    f1: float
+
+
+@dataclass
+class LanguageReport:
+    language: str
+    examples: int
+    macro_f1: float
+    accuracy: float
+    fallback_rate: float
+    danger_recall: float  # model OR safety net
+    danger_recall_model: float  # the model alone
+    danger_recall_net: float  # the safety net alone
+    entity_accuracy: float | None  # switch_language examples with an annotated language
+    intents: list[IntentScore]
+    errors: list[tuple[str, str, str, float]] = field(default_factory=list)
+    danger_missed: list[str] = field(default_factory=list)
+
+    def failures(self) -> list[str]:
+        """Why this language is below the bar (empty when it passes)."""
+        reasons = []
+        minimum = MIN_MACRO_F1.get(self.language, 0.0)
+        if self.macro_f1 < minimum:
+            reasons.append(f"{self.language}: intent macro-F1 {self.macro_f1:.3f} < {minimum}")
+        if self.danger_recall < MIN_DANGER_RECALL:
+            reasons.append(
+                f"{self.language}: report_danger recall {self.danger_recall:.3f} "
+                f"< {MIN_DANGER_RECALL} (missed: {'; '.join(self.danger_missed)})"
+            )
+        return reasons
+
+
+def parse_with_model(model: Path, texts: list[str], workdir: Path) -> dict[str, Parse]:
+    """Parse texts with the model in the Rasa venv; results by text."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    texts_path = workdir / "texts.json"
+    parsed_path = workdir / "parsed.json"
+    texts_path.write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
+    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    with tempfile.TemporaryFile(mode="w+") as log:
+        done = subprocess.run(
+            [
+                str(RASA_PYTHON),
+                str(ROOT / "scripts" / "nlu_parse.py"),
+                str(model),
+                str(texts_path),
+                str(parsed_path),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
+        if done.returncode != 0:
+            log.seek(0)
+            raise RuntimeError(f"nlu_parse failed ({done.returncode}):\n{log.read()[-3000:]}")
+    rows: list[dict[str, Any]] = json.loads(parsed_path.read_text(encoding="utf-8"))
+    return {
+        row["text"]: Parse(
+            row["text"],
+            row["intent"] or FALLBACK,
+            row["confidence"],
+            tuple((e["entity"], str(e["value"])) for e in row["entities"]),
+        )
+        for row in rows
+    }
+
+
+def expected_entities(annotated: str) -> tuple[tuple[str, str], ...]:
+    """The (entity, value) pairs annotated in an example, in order."""
+    pairs = []
+    for text, attributes in _ENTITY.findall(annotated):
+        spec = json.loads("{" + attributes + "}")
+        pairs.append((spec["entity"], str(spec.get("value", text))))
+    return tuple(pairs)
+
+
+def _ratio(part: float, whole: float) -> float:
+    return part / whole if whole else 0.0
+
+
+def score_language(
+    language: str,
+    examples: list[Example],
+    parses: dict[str, Parse],
+    danger_net: Callable[[str], bool] = in_danger,
+) -> LanguageReport:
+    """Precision, recall and F1 per intent, macro-F1, and danger recall for one language."""
+    gold = [e.intent for e in examples]
+    predicted = [parses[e.text].intent for e in examples]
+    scores = []
+    for intent in sorted(set(gold)):
+        tp = sum(g == intent and p == intent for g, p in zip(gold, predicted, strict=True))
+        fp = sum(g != intent and p == intent for g, p in zip(gold, predicted, strict=True))
+        fn = sum(g == intent and p != intent for g, p in zip(gold, predicted, strict=True))
+        precision, recall = _ratio(tp, tp + fp), _ratio(tp, tp + fn)
+        f1 = _ratio(2 * precision * recall, precision + recall)
+        scores.append(IntentScore(intent, tp + fn, precision, recall, f1))
+
+    danger = [e for e in examples if e.intent == DANGER]
+    by_model = {e.text for e in danger if parses[e.text].intent == DANGER}
+    by_net = {e.text for e in danger if danger_net(e.text)}
+    missed = [e.text for e in danger if e.text not in by_model | by_net]
+
+    with_entities = [e for e in examples if expected_entities(e.annotated)]
+    entities_right = sum(
+        set(expected_entities(e.annotated)) == set(parses[e.text].entities) for e in with_entities
+    )
+    return LanguageReport(
+        language=language,
+        examples=len(examples),
+        macro_f1=_ratio(sum(s.f1 for s in scores), len(scores)),
+        accuracy=_ratio(sum(g == p for g, p in zip(gold, predicted, strict=True)), len(gold)),
+        fallback_rate=_ratio(sum(p == FALLBACK for p in predicted), len(predicted)),
+        danger_recall=_ratio(len(danger) - len(missed), len(danger)),
+        danger_recall_model=_ratio(len(by_model), len(danger)),
+        danger_recall_net=_ratio(len(by_net), len(danger)),
+        entity_accuracy=_ratio(entities_right, len(with_entities)) if with_entities else None,
+        intents=scores,
+        errors=[
+            (e.text, e.intent, parses[e.text].intent, parses[e.text].confidence)
+            for e in examples
+            if parses[e.text].intent != e.intent
+        ],
+        danger_missed=missed,
+    )
+
+
+def evaluate(
+    model: Path, workdir: Path, extra_texts: Iterable[str] = ()
+) -> tuple[dict[str, LanguageReport], dict[str, Parse]]:
+    """Parse the held-out split (and any extra texts) and score it per language."""
+    examples = held_out_examples()
+    texts = [e.text for e in examples]
+    duplicates = sorted({t for t in texts if texts.count(t) > 1})
+    if duplicates:
+        raise ValueError(f"held-out texts must be unique across languages: {duplicates}")
+    parses = parse_with_model(model, texts + list(extra_texts), workdir)
+    reports = {
+        language: score_language(language, [e for e in examples if e.language == language], parses)
+        for language in LANGUAGES
+    }
+    return reports, parses
+
+
+def format_report(reports: dict[str, LanguageReport], show_errors: bool = False) -> str:
+    """A plain-text table: per-language summary, then per-intent figures side by side."""
+    lines = [
+        "language  examples  macro-F1  accuracy  fallback  danger recall "
+        "(model | net | both)  language entity",
+    ]
+    for r in reports.values():
+        entity = "-" if r.entity_accuracy is None else f"{r.entity_accuracy:.3f}"
+        lines.append(
+            f"{r.language:<9} {r.examples:>8}  {r.macro_f1:>8.3f}  {r.accuracy:>8.3f}  "
+            f"{r.fallback_rate:>8.3f}  {r.danger_recall_model:.3f} | {r.danger_recall_net:.3f}"
+            f" | {r.danger_recall:.3f}{'':>11}{entity}"
+        )
+    lines.append("")
+    header = f"{'intent':<24}" + "".join(
+        f"  {lang + ' P':>6} {lang + ' R':>6} {lang + ' F1':>6} {'n':>3}" for lang in reports
+    )
+    lines.append(header)
+    intents = sorted({s.intent for r in reports.values() for s in r.intents})
+    for intent in intents:
+        row = f"{intent:<24}"
+        for r in reports.values():
+            found = [s for s in r.intents if s.intent == intent]
+            if found:
+                s = found[0]
+                row += f"  {s.precision:>6.2f} {s.recall:>6.2f} {s.f1:>6.2f} {s.support:>3}"
+            else:
+                row += f"  {'-':>6} {'-':>6} {'-':>6} {0:>3}"
+        lines.append(row)
+    if show_errors:
+        for r in reports.values():
+            lines.append("")
+            lines.append(f"{r.language}: {len(r.errors)} wrong (text | expected | got | conf)")
+            lines.extend(f"  {t} | {g} | {p} | {c:.2f}" for t, g, p, c in r.errors)
+    return "\n".join(lines)
+
+
+def summary(reports: dict[str, LanguageReport]) -> dict[str, Any]:
+    """The figures as JSON-friendly data (var/nlu-eval/summary.json)."""
+    return {
+        lang: {
+            "examples": r.examples,
+            "macro_f1": round(r.macro_f1, 4),
+            "accuracy": round(r.accuracy, 4),
+            "fallback_rate": round(r.fallback_rate, 4),
+            "danger_recall": round(r.danger_recall, 4),
+            "danger_recall_model": round(r.danger_recall_model, 4),
+            "danger_recall_net": round(r.danger_recall_net, 4),
+            "entity_accuracy": None if r.entity_accuracy is None else round(r.entity_accuracy, 4),
+            "intents": {
+                s.intent: {
+                    "precision": round(s.precision, 4),
+                    "recall": round(s.recall, 4),
+                    "f1": round(s.f1, 4),
+                    "support": s.support,
+                }
+                for s in r.intents
+            },
+        }
+        for lang, r in reports.items()
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--errors", action="store_true", help="list every wrong prediction")
+    args = parser.parse_args(argv)
+    if not args.model.exists():
+        print(f"nlu_eval: no model at {args.model}; run `make model` first", file=sys.stderr)
+        return 2
+    reports, _ = evaluate(args.model, args.out)
+    print(format_report(reports, show_errors=args.errors))
+    (args.out / "summary.json").write_text(json.dumps(summary(reports), indent=2) + "\n")
+    failures = [reason for r in reports.values() for reason in r.failures()]
+    if failures:
+        print("\nNLU evaluation FAILED:\n  " + "\n  ".join(failures), file=sys.stderr)
+        return 1
+    print("\nNLU evaluation passed (macro-F1 en >= 0.90, cy >= 0.85, danger recall 1.0).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

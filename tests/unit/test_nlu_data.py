@@ -1,0 +1,190 @@
+"""The NLU data itself, checked without training: coverage, the held-out split, Welsh."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+import pytest
+import yaml
+
+from scripts.nlu_data import (
+    CONTRACT_INTENTS,
+    LANGUAGES,
+    NLU_DIR,
+    ROOT,
+    TEST_DIR,
+    Example,
+    held_out_examples,
+    normalise,
+    read_examples,
+    training_examples,
+    training_files,
+)
+from scripts.nlu_eval import expected_entities
+
+MIN_HELD_OUT_PER_INTENT = 25
+
+# Welsh words that are wrong without their accent, as they would be written without it.
+# (Words such as "a"/"â" or "gan"/"gân" are left out: both spellings are real words.)
+WELSH_NEEDS_ACCENT = {
+    "ol": "ôl",
+    "nol": "nôl",
+    "rwan": "rŵan",
+    "siwr": "siŵr",
+    "gwr": "gŵr",
+    "ffon": "ffôn",
+    "mechniaeth": "mechnïaeth",
+    "fechniaeth": "fechnïaeth",
+    "dilewch": "dilëwch",
+    "gret": "grêt",
+    "gem": "gêm",
+    "joc": "jôc",
+    "tren": "trên",
+    "pel": "pêl",
+    "son": "sôn",
+    "swn": "sŵn",
+    "dwr": "dŵr",
+}
+
+
+@pytest.fixture(scope="module")
+def training() -> list[Example]:
+    return training_examples()
+
+
+@pytest.fixture(scope="module")
+def held_out() -> list[Example]:
+    return held_out_examples()
+
+
+def _by_language_and_intent(examples: list[Example]) -> dict[tuple[str, str], int]:
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for example in examples:
+        counts[(example.language, example.intent)] += 1
+    return counts
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_contract_intent_has_training_examples_in_each_language(
+    training: list[Example], language: str
+) -> None:
+    counts = _by_language_and_intent(training)
+    thin = {i: counts[(language, i)] for i in CONTRACT_INTENTS if counts[(language, i)] < 15}
+    assert thin == {}, f"{language}: intents with fewer than 15 training examples"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_contract_intent_has_held_out_examples_in_each_language(
+    held_out: list[Example], language: str
+) -> None:
+    counts = _by_language_and_intent(held_out)
+    thin = {
+        i: counts[(language, i)]
+        for i in CONTRACT_INTENTS
+        if counts[(language, i)] < MIN_HELD_OUT_PER_INTENT
+    }
+    assert thin == {}, f"{language}: held-out intents below {MIN_HELD_OUT_PER_INTENT} examples"
+
+
+def test_the_data_uses_only_contract_intents_and_those_the_domain_declares(
+    training: list[Example], held_out: list[Example]
+) -> None:
+    domain = yaml.safe_load((ROOT / "bot" / "domain.yml").read_text(encoding="utf-8"))
+    declared = {i if isinstance(i, str) else next(iter(i)) for i in domain["intents"]}
+    used = {e.intent for e in training + held_out}
+    assert set(CONTRACT_INTENTS) <= used
+    assert used - declared == set(), "intents in nlu/ that bot/domain.yml does not declare"
+
+
+def test_no_held_out_line_is_in_the_training_data(
+    training: list[Example], held_out: list[Example]
+) -> None:
+    trained = {normalise(e.text): e for e in training}
+    leaked = [
+        f"{e.path.relative_to(ROOT)}: {e.text!r} ~ {trained[normalise(e.text)].text!r}"
+        for e in held_out
+        if normalise(e.text) in trained
+    ]
+    assert leaked == []
+
+
+def test_held_out_texts_are_unique(held_out: list[Example]) -> None:
+    # The evaluation looks predictions up by text, and splits them by language.
+    seen: dict[str, Example] = {}
+    repeated = []
+    for example in held_out:
+        if example.text in seen:
+            repeated.append(example.text)
+        seen[example.text] = example
+    assert repeated == []
+
+
+def test_no_training_line_has_two_intents(training: list[Example]) -> None:
+    intents: dict[str, set[str]] = defaultdict(set)
+    for example in training:
+        intents[normalise(example.text)].add(example.intent)
+    assert {t: i for t, i in intents.items() if len(i) > 1} == {}
+
+
+def test_training_never_reads_the_held_out_split() -> None:
+    files = training_files()
+    assert files, "no training files found"
+    assert all(TEST_DIR not in path.parents for path in files)
+    # scripts/train_model.sh and the Makefile must leave nlu/test/ out the same way.
+    assert "-not -path 'nlu/test/*'" in (ROOT / "scripts" / "train_model.sh").read_text()
+    assert "-not -path 'nlu/test/*'" in (ROOT / "Makefile").read_text()
+
+
+def test_every_held_out_file_sits_in_a_language_folder() -> None:
+    # The evaluation takes an example's language from its folder; a held-out file
+    # anywhere else would be scored in no language.
+    for path in TEST_DIR.rglob("*.yml"):
+        assert path.parent.parent == TEST_DIR and path.parent.name in LANGUAGES, path
+
+
+@pytest.mark.parametrize("which", ["training", "held_out"])
+def test_welsh_words_carry_their_accents(
+    training: list[Example], held_out: list[Example], which: str
+) -> None:
+    examples = training if which == "training" else held_out
+    wrong = []
+    for example in examples:
+        if example.language != "cy":
+            continue
+        for word in re.findall(r"[\w']+", example.text.casefold()):
+            if word.strip("'") in WELSH_NEEDS_ACCENT:
+                wrong.append(f"{example.text!r}: {word} -> {WELSH_NEEDS_ACCENT[word.strip("'")]}")
+    assert wrong == []
+
+
+def test_welsh_data_has_its_accented_letters(training: list[Example]) -> None:
+    # A guard against a file saved through something that strips accents.
+    welsh = " ".join(e.text for e in training if e.language == "cy")
+    for letter in "âôŵŷ":
+        assert letter in welsh, letter
+
+
+def test_language_entity_values_are_en_or_cy(
+    training: list[Example], held_out: list[Example]
+) -> None:
+    annotated = [pair for e in training + held_out for pair in expected_entities(e.annotated)]
+    assert annotated, "switch_language needs examples annotated with the language entity"
+    assert {entity for entity, _ in annotated} == {"language"}
+    assert {value for _, value in annotated} == {"en", "cy"}
+    document = yaml.safe_load((NLU_DIR / "entities.yml").read_text(encoding="utf-8"))
+    synonyms = {block["synonym"] for block in document["nlu"] if "synonym" in block}
+    assert synonyms == {"en", "cy"}
+
+
+def test_no_phone_numbers_in_the_data(training: list[Example], held_out: list[Example]) -> None:
+    # Only 999 and 101 belong here; never a real person's number.
+    numbers = [e.text for e in training + held_out if re.search(r"\d[\d ]{5,}\d", e.text)]
+    assert numbers == []
+
+
+def test_keyboard_mash_is_letters_only() -> None:
+    # Mash is taught as nlu_fallback; a date of birth or a time must never look like it.
+    mash = read_examples(NLU_DIR / "noise.yml", "any")
+    assert mash and {e.intent for e in mash} == {"nlu_fallback"}
+    assert [e.text for e in mash if not e.text.replace(" ", "").isalpha()] == []
