@@ -1,0 +1,254 @@
+"""Cases from the console: register a case and its victims, record events (the API's code)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import render_template, request
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+from werkzeug.wrappers import Response as BaseResponse
+
+from models import (
+    AuditAction,
+    Case,
+    CaseOfficer,
+    Conversation,
+    Officer,
+    Permission,
+    Victim,
+    utcnow,
+)
+from scheduler.deadlines import LONDON
+from services import audit, cases, console, scheduled_updates, wake
+from services.errors import InvalidField, NotFound
+from services.runtime import runtime
+from webhooks.console import back, bp, officer_session, requires
+from webhooks.console.conversations import verified, victim_context
+from webhooks.console.forms import (
+    ActionForm,
+    CaseForm,
+    EventForm,
+    ScheduledUpdateForm,
+    VictimForm,
+)
+
+PAGE = 50
+
+
+def _invalid(form: FlaskForm) -> InvalidField:
+    field, problems = next(iter(form.errors.items()))
+    return InvalidField(str(field), "; ".join(str(p) for p in problems))
+
+
+@bp.get("/cases")
+@requires(Permission.WORK)
+def case_list() -> str:
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    with officer_session() as (db, me):
+        query = select(Case).order_by(Case.id.desc())
+        if not me.may(Permission.SUPERVISE):
+            query = query.join(CaseOfficer, CaseOfficer.case_id == Case.id).where(
+                CaseOfficer.officer_id == me.id
+            )
+        rows = list(db.scalars(query.offset((page - 1) * PAGE).limit(PAGE + 1)))
+    return render_template(
+        "console/cases.html",
+        cases=rows[:PAGE],
+        page=page,
+        has_next=len(rows) > PAGE,
+        form=CaseForm(),
+    )
+
+
+@bp.post("/cases")
+@requires(Permission.WORK)
+def create_case() -> BaseResponse | tuple[str, int]:
+    form = CaseForm()
+    if not form.validate():
+        return render_template("console/cases.html", cases=[], page=1, form=form), 400
+    with officer_session() as (db, me):
+        fields = ("case_ref", "crime_type", "officer_in_charge")
+        case = cases.register_case(db, {k: form.data[k] for k in fields})
+        console.put_on_case(db, me, case.id)
+        audit.record(db, me, AuditAction.REGISTER_CASE, case_id=case.id, detail=case.case_ref)
+        case_ref = case.case_ref
+    return back("console.case", case_ref=case_ref)
+
+
+def _case_for(db: Session, me: Officer, case_ref: str) -> Case:
+    case = cases.find_case(db, case_ref)
+    if not console.may_see_case(db, me, case.id):
+        raise console.NotAllowed("you are not on this case")
+    return case
+
+
+@bp.get("/cases/<case_ref>")
+@requires(Permission.WORK)
+def case(case_ref: str) -> str:
+    with officer_session() as (db, me):
+        found = _case_for(db, me, case_ref)
+        audit.record(db, me, AuditAction.VIEW_CASE, case_id=found.id, detail=found.case_ref)
+        events = list(found.events)
+        victims = [link.victim for link in found.victims]
+        page = render_template(
+            "console/case.html",
+            case=found,
+            events=events,
+            victims=victims,
+            victim_form=VictimForm(),
+            event_form=EventForm(occurred_at=dt.datetime.now(dt.UTC).replace(second=0)),
+            scheduled=scheduled_updates.for_case(db, found.case_ref),
+            scheduled_status=scheduled_updates.status,
+            scheduled_form=ScheduledUpdateForm(
+                send_at=utcnow().astimezone(LONDON).replace(tzinfo=None, second=0, microsecond=0)
+                + dt.timedelta(hours=1)
+            ),
+            action_form=ActionForm(),
+        )
+    return page
+
+
+def _scheduled_payload(form: ScheduledUpdateForm) -> dict[str, object]:
+    """The API's payload from the console's form; the time is the UK clock's."""
+    if not form.validate():
+        raise _invalid(form)
+    send_at = form.send_at.data
+    assert send_at is not None
+    return {
+        "send_at": send_at.replace(tzinfo=LONDON).isoformat(),
+        "text_en": (form.text_en.data or "").strip() or None,
+        "text_cy": (form.text_cy.data or "").strip() or None,
+        "bilingual": bool(form.bilingual.data),
+    }
+
+
+@bp.post("/cases/<case_ref>/scheduled-updates")
+@requires(Permission.WORK)
+def schedule_update(case_ref: str) -> BaseResponse:
+    payload = _scheduled_payload(ScheduledUpdateForm())
+    with officer_session() as (db, me):
+        found = _case_for(db, me, case_ref)
+        scheduled = scheduled_updates.create(db, found.case_ref, payload, me.display_name)
+        audit.record(
+            db, me, AuditAction.SCHEDULE_UPDATE, case_id=found.id, detail=f"#{scheduled.id}"
+        )
+    return back("console.case", case_ref=case_ref)
+
+
+@bp.post("/cases/<case_ref>/scheduled-updates/<int:update_id>")
+@requires(Permission.WORK)
+def change_scheduled_update(case_ref: str, update_id: int) -> BaseResponse:
+    payload = _scheduled_payload(ScheduledUpdateForm())
+    with officer_session() as (db, me):
+        found = _case_for(db, me, case_ref)
+        scheduled_updates.change(db, found.case_ref, update_id, payload)
+        audit.record(
+            db, me, AuditAction.CHANGE_SCHEDULED_UPDATE, case_id=found.id, detail=f"#{update_id}"
+        )
+    return back("console.case", case_ref=case_ref)
+
+
+@bp.post("/cases/<case_ref>/scheduled-updates/<int:update_id>/cancel")
+@requires(Permission.WORK)
+def cancel_scheduled_update(case_ref: str, update_id: int) -> BaseResponse:
+    if not ActionForm().validate():
+        raise InvalidField("csrf_token", "the form has expired; reload the page")
+    with officer_session() as (db, me):
+        found = _case_for(db, me, case_ref)
+        scheduled_updates.cancel(db, found.case_ref, update_id)
+        audit.record(
+            db, me, AuditAction.CANCEL_SCHEDULED_UPDATE, case_id=found.id, detail=f"#{update_id}"
+        )
+    return back("console.case", case_ref=case_ref)
+
+
+@bp.post("/cases/<case_ref>/close")
+@requires(Permission.WORK)
+def close_case(case_ref: str) -> BaseResponse:
+    if not ActionForm().validate():
+        raise InvalidField("csrf_token", "the form has expired; reload the page")
+    with officer_session() as (db, me):
+        found = _case_for(db, me, case_ref)
+        cases.close_case(db, found.case_ref)
+        audit.record(db, me, AuditAction.CLOSE_CASE, case_id=found.id, detail=found.case_ref)
+    return back("console.case", case_ref=case_ref)
+
+
+@bp.post("/cases/<case_ref>/victims")
+@requires(Permission.WORK)
+def add_victim(case_ref: str) -> BaseResponse:
+    form = VictimForm()
+    if not form.validate():
+        raise _invalid(form)
+    payload = {
+        "name": form.name.data,
+        "phone": form.phone.data,
+        "channel": form.channel.data,
+        "language": form.language.data,
+        "date_of_birth": form.date_of_birth.data.isoformat() if form.date_of_birth.data else "",
+        "enhanced_rights": bool(form.enhanced_rights.data),
+        "safe_contact": bool(form.safe_contact.data),
+        "update_every_days": form.update_every_days.data,
+    }
+    with officer_session() as (db, me):
+        found = _case_for(db, me, case_ref)
+        victim = cases.register_victim(db, found.case_ref, payload)
+        audit.record(db, me, AuditAction.REGISTER_VICTIM, victim_id=victim.id, case_id=found.id)
+    wake.nudge(runtime().settings.worker_wake_addr)  # the welcome may go now
+    return back("console.case", case_ref=case_ref)
+
+
+@bp.post("/cases/<case_ref>/events")
+@requires(Permission.WORK)
+def add_event(case_ref: str) -> BaseResponse:
+    form = EventForm()
+    if not form.validate():
+        raise _invalid(form)
+    occurred = form.occurred_at.data
+    assert occurred is not None
+    payload = {
+        "type": form.type.data,
+        "occurred_at": occurred.replace(tzinfo=dt.UTC).isoformat(),
+        "summary": form.summary.data,
+        **({"summary_cy": form.summary_cy.data} if (form.summary_cy.data or "").strip() else {}),
+    }
+    with officer_session() as (db, me):
+        found = _case_for(db, me, case_ref)
+        event = cases.record_event(db, found.case_ref, payload, recorded_by=me.display_name)
+        audit.record(
+            db, me, AuditAction.RECORD_EVENT, case_id=found.id, detail=f"{event.type.value}"
+        )
+    wake.nudge(runtime().settings.worker_wake_addr)
+    return back("console.case", case_ref=case_ref)
+
+
+@bp.get("/victims/<int:victim_id>")
+@requires(Permission.WORK)
+def victim(victim_id: int) -> str:
+    with officer_session() as (db, me):
+        found = db.get(Victim, victim_id)
+        if found is None:
+            raise NotFound(f"no victim {victim_id}")
+        talks = list(
+            db.scalars(
+                select(Conversation)
+                .where(Conversation.victim_id == found.id)
+                .options(joinedload(Conversation.victim))
+            )
+        )
+        context = victim_context(db, found)
+        allowed = any(console.may_see_case(db, me, c.id) for c in context["cases"]) or any(
+            console.may_see_conversation(db, me, t) for t in talks
+        )
+        if not allowed:
+            raise console.NotAllowed("this victim is not on your cases")
+        audit.record(db, me, AuditAction.VIEW_PROFILE, victim_id=found.id)
+        page = render_template(
+            "console/victim.html",
+            talks=talks,
+            verified=any(verified(t) for t in talks),
+            **context,
+        )
+    return page

@@ -1,0 +1,146 @@
+"""A conversation: transcript (live), the victim's profile and case, reply, note, hand back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, render_template
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+from werkzeug.wrappers import Response as BaseResponse
+
+from models import (
+    AuditAction,
+    Case,
+    CaseVictim,
+    Conversation,
+    ConversationState,
+    NeedsAssessment,
+    Permission,
+    Referral,
+    Victim,
+    utcnow,
+)
+from services import audit, console, wake
+from services.runtime import runtime
+from webhooks.console import back, bp, officer_session, requires
+from webhooks.console.forms import ActionForm, NoteForm, ReplyForm
+
+
+def verified(conversation: Conversation | None) -> bool:
+    """Whether the victim proved who they are in this conversation (and it still holds)."""
+    until = getattr(conversation, "verified_until", None)
+    return until is not None and until > utcnow()
+
+
+def victim_context(db: Session, victim: Victim | None) -> dict[str, Any]:
+    """The victim's profile, cases and events, needs answers and referrals; never the DOB."""
+    if victim is None:
+        return {"victim": None, "cases": [], "assessments": [], "referrals": []}
+    cases = list(
+        db.scalars(
+            select(Case)
+            .join(CaseVictim, CaseVictim.case_id == Case.id)
+            .where(CaseVictim.victim_id == victim.id)
+            .order_by(Case.id)
+            .options(joinedload(Case.events))
+        ).unique()
+    )
+    assessments = list(
+        db.scalars(
+            select(NeedsAssessment)
+            .where(NeedsAssessment.victim_id == victim.id)
+            .order_by(NeedsAssessment.id.desc())
+            .options(joinedload(NeedsAssessment.answers))
+        ).unique()
+    )
+    referrals = list(
+        db.scalars(select(Referral).where(Referral.victim_id == victim.id).order_by(Referral.id))
+    )
+    return {"victim": victim, "cases": cases, "assessments": assessments, "referrals": referrals}
+
+
+@bp.get("/conversations/<int:conversation_id>")
+@requires(Permission.WORK)
+def conversation(conversation_id: int) -> str:
+    with officer_session() as (db, me):
+        talk = console.conversation_for(db, me, conversation_id)
+        audit.record(
+            db,
+            me,
+            AuditAction.VIEW_CONVERSATION,
+            victim_id=talk.victim_id,
+            conversation_id=talk.id,
+        )
+        context = victim_context(db, talk.victim)
+        page = render_template(
+            "console/conversation.html",
+            talk=talk,
+            me=me,
+            lines=console.transcript(db, talk.id),
+            notes=console.notes(db, talk.id),
+            handoffs=console.handoffs_of(db, talk.id),
+            owner=talk.officer_id == me.id and talk.state is ConversationState.OFFICER,
+            route=console.reply_route(talk),
+            verified=verified(talk),
+            action_form=ActionForm(),
+            reply_form=ReplyForm(),
+            note_form=NoteForm(),
+            **context,
+        )
+    return page
+
+
+@bp.get("/conversations/<int:conversation_id>/transcript")
+@requires(Permission.WORK)
+def transcript(conversation_id: int) -> str:
+    """The transcript alone, for the page's live update (the page view was audited)."""
+    with officer_session() as (db, me):
+        talk = console.conversation_for(db, me, conversation_id)
+        return render_template(
+            "console/_transcript.html", lines=console.transcript(db, talk.id), talk=talk
+        )
+
+
+@bp.post("/conversations/<int:conversation_id>/reply")
+@requires(Permission.WORK)
+def reply(conversation_id: int) -> BaseResponse:
+    form = ReplyForm()
+    if not form.validate():
+        flash("Write a reply of at most 1600 characters.")
+        return back("console.conversation", conversation_id=conversation_id)
+    with officer_session() as (db, me):
+        console.reply(db, me, conversation_id, form.body.data or "")
+    # The reply is in the outbox; a worker may send it now rather than at its next poll.
+    wake.nudge(runtime().settings.worker_wake_addr)
+    return back("console.conversation", conversation_id=conversation_id)
+
+
+@bp.post("/conversations/<int:conversation_id>/notes")
+@requires(Permission.WORK)
+def add_note(conversation_id: int) -> BaseResponse:
+    form = NoteForm()
+    if not form.validate():
+        flash("Write a note of at most 4000 characters.")
+        return back("console.conversation", conversation_id=conversation_id)
+    with officer_session() as (db, me):
+        console.note(db, me, conversation_id, form.note.data or "")
+    return back("console.conversation", conversation_id=conversation_id)
+
+
+@bp.post("/conversations/<int:conversation_id>/hand-back")
+@requires(Permission.WORK)
+def hand_back(conversation_id: int) -> BaseResponse:
+    with officer_session() as (db, me):
+        console.hand_back(db, me, conversation_id)
+    flash("Handed back to the assistant.")
+    return back("console.queue")
+
+
+@bp.post("/conversations/<int:conversation_id>/close")
+@requires(Permission.WORK)
+def close(conversation_id: int) -> BaseResponse:
+    with officer_session() as (db, me):
+        console.close(db, me, conversation_id)
+    flash("Conversation closed.")
+    return back("console.queue")

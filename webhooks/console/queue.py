@@ -1,0 +1,73 @@
+"""The queue of open handoffs: urgent first, then oldest; claimed by one officer only."""
+
+from __future__ import annotations
+
+from flask import render_template, request
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from werkzeug.wrappers import Response as BaseResponse
+
+from models import Handoff, HandoffStatus, Officer, Permission, utcnow
+from services import console, handoffs
+from services.runtime import runtime
+from webhooks.console import back, bp, officer_session, requires
+from webhooks.console.forms import ActionForm
+
+PAGE = 50
+
+
+def _page() -> int:
+    return max(1, request.args.get("page", 1, type=int) or 1)
+
+
+def _items(page: int) -> dict[str, object]:
+    with runtime().db.session() as db:
+        items = handoffs.open_handoffs(db, limit=PAGE, offset=(page - 1) * PAGE)
+        total = handoffs.count_open(db)
+    return {
+        "items": items,
+        "total": total,
+        "page": page,
+        "has_next": page * PAGE < total,
+        "now": utcnow(),
+        "claim_form": ActionForm(),
+    }
+
+
+@bp.get("/queue")
+@requires(Permission.WORK)
+def queue() -> str:
+    context = _items(_page())
+    with officer_session() as (db, me):
+        mine = console.my_conversations(db, me)
+        recent = (
+            list(
+                db.scalars(
+                    select(Handoff)
+                    .where(Handoff.status != HandoffStatus.OPEN)
+                    .order_by(Handoff.claimed_at.desc().nulls_last(), Handoff.id.desc())
+                    .limit(25)
+                    .options(joinedload(Handoff.victim))
+                )
+            )
+            if me.may(Permission.SUPERVISE)
+            else []
+        )
+        names = {i: n for i, n in db.execute(select(Officer.id, Officer.display_name))}
+    return render_template("console/queue.html", mine=mine, recent=recent, names=names, **context)
+
+
+@bp.get("/queue/items")
+@requires(Permission.WORK)
+def queue_items() -> str:
+    """The queue's list alone, for the page's live update."""
+    return render_template("console/_queue_items.html", **_items(_page()))
+
+
+@bp.post("/handoffs/<int:handoff_id>/claim")
+@requires(Permission.WORK)
+def claim(handoff_id: int) -> BaseResponse:
+    with officer_session() as (db, me):
+        handoff = console.claim(db, me, handoff_id)
+        conversation_id = handoff.conversation_id
+    return back("console.conversation", conversation_id=conversation_id)
