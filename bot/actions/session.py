@@ -12,8 +12,25 @@ from rasa_sdk.types import DomainDict
 LANGUAGE_SLOT = "language"
 SUPPORTED_LANGUAGES = frozenset({"en", "cy"})
 
-# Slots Rasa fills itself; they must never be carried over into a new session.
-_INTERNAL_SLOTS = frozenset({"session_started_metadata", "requested_slot"})
+# Slots Rasa fills itself, and the state of a dialogue in progress (a question asked, a form's
+# answers: the database keeps those), must never be carried over into a new session: a "yes"
+# hours later must not answer a question nobody remembers.
+_INTERNAL_SLOTS = frozenset(
+    {
+        "session_started_metadata",
+        "requested_slot",
+        "pending_question",
+        "form_halt",
+        "update_dob",
+        "update_case",
+        "needs_safe_now",
+        "needs_support",
+        "needs_communication",
+        "needs_contact",
+        "needs_avoid_times",
+        "pref_text",
+    }
+)
 
 
 def language_from_metadata(metadata: Any) -> str | None:

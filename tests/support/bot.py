@@ -26,3 +26,12 @@ def response(name: str, language: str) -> str:
             text: str = variation["text"]
             return text
     raise KeyError(f"{name} has no {language} variation")
+
+
+def first_reply(name: str, language: str) -> str:
+    """Response `name` as the assistant's first reply in a conversation: with the hint on
+    how to switch language (services/processing.with_language_hint)."""
+    from models import Language
+    from services.texts import text
+
+    return f"{response(name, language)}\n\n{text('language_hint', Language(language))}"

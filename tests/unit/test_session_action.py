@@ -124,3 +124,11 @@ def test_session_started_metadata_not_carried_over(domain: DomainDict) -> None:
     events, _ = run_action(make_tracker({"language": "cy"}), domain)
 
     assert not [e for e in events if e.get("name") == "session_started_metadata"]
+
+
+def test_dialogue_state_is_not_carried_over(domain: DomainDict) -> None:
+    snapshot = make_tracker({"language": "cy"})
+    snapshot.slots.update({"pending_question": "referral", "update_dob": "ok"})
+    events, _ = run_action(snapshot, domain)
+
+    assert not [e for e in events if e.get("name") in ("pending_question", "update_dob")]
