@@ -18,7 +18,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 
 .PHONY: help install run test lint unit-tests pg-tests sqlite-tests rasa-validate bench \
-        model migrate demo-data requirements clean browsers
+        model migrate demo-data requirements clean browsers nlu-eval bench-console
 
 help:
 	@echo "make run    install what is missing, then start the whole service (dev phone, demo data)"
@@ -74,11 +74,18 @@ rasa-validate: $(RASA_VENV)/.installed model
 	$(RASA_BIN) test core --model var/rasa-models/current.tar.gz --stories bot/tests \
 	  --fail-on-prediction-errors --out var/rasa-results
 
+# Debian's chromium for the console's browser test (apt-get, only when /usr/bin/chromium is missing).
 browsers:
 	@scripts/install_browser.sh
 
+# Intent macro-F1 per language and report_danger recall (safety net included) on the
+# held-out split nlu/test/, which training never sees; fails below the bar (docs/NLU.md).
+nlu-eval: $(APP_VENV)/.installed $(RASA_VENV)/.installed model
+	@echo "==> NLU evaluation on the held-out split (nlu/test/)"
+	$(APP_PY) -m scripts.nlu_eval
+
 # Every test on SQLite, then every test on PostgreSQL (skipped, saying why, where there is none).
-test: install model lint rasa-validate
+test: install model browsers lint rasa-validate nlu-eval
 	@echo "==> tests on SQLite"
 	TEST_DATABASE=sqlite $(APP_PY) -m pytest -p no:cacheprovider
 	@echo "==> tests on PostgreSQL"
@@ -86,6 +93,13 @@ test: install model lint rasa-validate
 
 bench: install model
 	$(APP_PY) -m bench.pipeline
+	$(APP_PY) -m bench.planning
+	$(APP_PY) -m bench.dispatch
+	$(APP_PY) -m bench.console
+
+# The officer console's page loads with 10,000 conversations (prints figures, fails nothing).
+bench-console: $(APP_VENV)/.installed
+	$(APP_PY) -m bench.console
 
 # Pin requirements.in and all it pulls in, from a fresh venv so nothing stray is pinned.
 requirements:

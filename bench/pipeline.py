@@ -3,7 +3,7 @@
     .venvs/app/bin/python -m bench.pipeline [--database-url postgresql+psycopg://...]
 
 Starts the action server, `rasa run` with the trained model, the web app under gunicorn
-exactly as `make run` starts it, and one worker (`python -m scheduler`), on free ports, with
+exactly as `make run` starts it, one worker and the scheduler, on free ports, with
 a fresh database in a temporary directory and the dev phone standing in for Twilio. It
 registers invented victims through the API, then measures:
 
@@ -191,7 +191,8 @@ def fresh_database(url: str | None, work: Path) -> Iterator[str]:
 
 @contextlib.contextmanager
 def running_stack(work: Path, database_url: str) -> Iterator[Stack]:
-    """Web (gunicorn), one worker, Rasa and the action server, as `make run` starts them."""
+    """Web (gunicorn), one worker, the scheduler, Rasa and the action server, as `make run`
+    starts them."""
     require_built()
     port, rasa_port, action_port = free_port(), free_port(), free_port()
     wake_port = free_port(socket.SOCK_DGRAM)
@@ -214,6 +215,9 @@ def running_stack(work: Path, database_url: str) -> Iterator[Stack]:
         SECRET_KEY=uuid.uuid4().hex,
         WORKER_WAKE_ADDR=f"127.0.0.1:{wake_port}",
         TWILIO_API_BASE_URL=f"{base}/devphone",
+        # Capacity, not Twilio's pace: the per-sender rate limit is off here (bench.dispatch
+        # measures it).
+        SEND_RATE_PER_SECOND="0",
     )
     for name in NOT_INHERITED:
         env.pop(name, None)
@@ -235,7 +239,7 @@ def running_stack(work: Path, database_url: str) -> Iterator[Stack]:
     processes: dict[str, Process] = {}
     db = Database(database_url)
     try:
-        for name in ("actions", "rasa", "web", "worker"):
+        for name in ("actions", "rasa", "web", "worker", "scheduler"):
             processes[name] = Process(name, shlex.split(commands[name]), env, work)
         stack = Stack(base, rasa_url, database_url, api_token, processes, db)
         try:
@@ -253,7 +257,7 @@ def running_stack(work: Path, database_url: str) -> Iterator[Stack]:
         previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in STOP_SIGNALS}
         try:
             # The worker first, so that nothing is sent to a web app that is going away.
-            for name in ("worker", "web", "rasa", "actions"):
+            for name in ("scheduler", "worker", "web", "rasa", "actions"):
                 if name in processes:
                     processes[name].stop()
             db.dispose()

@@ -1,5 +1,12 @@
 """The service's typed SQLAlchemy models; import them from here."""
 
+from models.assessments import (
+    AssessmentStatus,
+    NeedsAnswer,
+    NeedsAssessment,
+    NeedsQuestion,
+    Referral,
+)
 from models.base import Base, utcnow
 from models.cases import (
     Case,
@@ -23,15 +30,36 @@ from models.messaging import (
     Heartbeat,
     Message,
     MessageStatus,
+    SentAs,
     may_advance,
 )
-from models.notifications import Notification, NotificationKind, NotificationStatus
+from models.notifications import (
+    Notification,
+    NotificationKind,
+    NotificationStatus,
+    ScheduledUpdate,
+    SurveyResponse,
+)
+from models.officers import (
+    AuditAction,
+    AuditEvent,
+    CaseOfficer,
+    Officer,
+    OfficerNote,
+    OfficerRole,
+    Permission,
+)
+from models.scheduling import apscheduler_jobs
 
 __all__ = [
+    "AssessmentStatus",
+    "AuditAction",
+    "AuditEvent",
     "Author",
     "Base",
     "Case",
     "CaseEvent",
+    "CaseOfficer",
     "CaseStatus",
     "CaseVictim",
     "Channel",
@@ -47,11 +75,23 @@ __all__ = [
     "Heartbeat",
     "Language",
     "Message",
+    "NeedsAnswer",
+    "NeedsAssessment",
+    "NeedsQuestion",
     "MessageStatus",
     "Notification",
     "NotificationKind",
     "NotificationStatus",
+    "Referral",
+    "Officer",
+    "OfficerNote",
+    "OfficerRole",
+    "Permission",
+    "ScheduledUpdate",
+    "SentAs",
+    "SurveyResponse",
     "Victim",
+    "apscheduler_jobs",
     "channel_address",
     "may_advance",
     "utcnow",

@@ -52,6 +52,7 @@ class Case(Base):
     officer_in_charge: Mapped[str] = mapped_column(String(200))
     status: Mapped[CaseStatus] = mapped_column(enum_column(CaseStatus), default=CaseStatus.OPEN)
     created_at: Mapped[CreatedAt]
+    closed_at: Mapped[Timestamp | None]
 
     victims: Mapped[list[CaseVictim]] = relationship(back_populates="case")
     events: Mapped[list[CaseEvent]] = relationship(

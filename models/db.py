@@ -7,7 +7,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Engine, Update, create_engine, event
+from sqlalchemy import CursorResult, Engine, Table, Update, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -32,6 +33,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.close()
 
         return engine
+    if "poolclass" in kwargs:
+        return create_engine(url, **kwargs)
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
 
 
@@ -58,3 +61,18 @@ def rows_updated(session: Session, statement: Update) -> int:
     """Run a conditional UPDATE; how many rows it changed (what claims and leases rest on)."""
     result = session.execute(statement.execution_options(synchronize_session=False))
     return cast(CursorResult[Any], result).rowcount
+
+
+def insert_ignoring_duplicate(session: Session, table: Table, values: dict[str, Any]) -> int | None:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id: the new id, or None for a duplicate.
+
+    One statement, no savepoint: the webhook's hot path uses it, and so do planners whose
+    rows carry a unique key. (A savepoint that is a SQLite transaction's first write is
+    committed by its RELEASE under Python's sqlite3, whatever the transaction does next.)
+    SQLite and PostgreSQL both speak it.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table).values(**values).on_conflict_do_nothing().returning(table.c.id)
+    new_id: int | None = session.execute(statement).scalar()
+    return new_id

@@ -85,6 +85,10 @@ class Handoff(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(200))
     claimed_at: Mapped[Timestamp | None]
     closed_at: Mapped[Timestamp | None]
+    # The console's officer who claimed it (claimed_by keeps their name for the record).
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"), index=True)
+    # When nobody had claimed it in time and the victim was told when to expect contact.
+    overdue_at: Mapped[Timestamp | None]
 
     conversation: Mapped[Conversation] = relationship()
     victim: Mapped[Victim | None] = relationship()
@@ -100,7 +104,7 @@ class Handoff(Base):
                 raise IllegalHandoffMove(f"handoff {self.id}: a claim needs the officer")
             self.claimed_by, self.claimed_at = officer, now
         elif to is HandoffStatus.OPEN:
-            self.claimed_by, self.claimed_at = None, None
+            self.claimed_by, self.claimed_at, self.officer_id = None, None, None
         elif to is HandoffStatus.CLOSED:
             self.closed_at = now
         self.status = to

@@ -19,6 +19,47 @@ class ConversationState(enum.StrEnum):
     CLOSED = "closed"
 
 
+class SentAs(enum.StrEnum):
+    """How an outbound message went, decided when it is handed to Twilio."""
+
+    # Free text on the conversation's own channel.
+    TEXT = "text"
+    # A WhatsApp approved template (ContentSid): free text is refused outside the 24-hour
+    # window after the victim's last message.
+    TEMPLATE = "template"
+    # By SMS to the same phone: WhatsApp's window was shut with no template for the message,
+    # or WhatsApp failed to deliver it.
+    SMS = "sms"
+
+
+# The only moves a conversation makes (services/console.py makes them):
+# - a handoff opens: BOT (or CLOSED) -> WAITING_FOR_OFFICER; the bot still answers meanwhile,
+#   so a victim who waits is not met with silence;
+# - an officer claims it: WAITING_FOR_OFFICER -> OFFICER; the bot stays quiet;
+# - the officer hands back (-> BOT), closes (-> CLOSED), or lets it go to the queue again
+#   (-> WAITING_FOR_OFFICER); a supervisor may close a waiting one without a claim (-> BOT);
+# - a victim who writes to a CLOSED conversation is answered by the bot again (-> BOT).
+CONVERSATION_TRANSITIONS: dict[ConversationState, frozenset[ConversationState]] = {
+    ConversationState.BOT: frozenset({ConversationState.WAITING_FOR_OFFICER}),
+    ConversationState.WAITING_FOR_OFFICER: frozenset(
+        {ConversationState.OFFICER, ConversationState.BOT}
+    ),
+    ConversationState.OFFICER: frozenset(
+        {ConversationState.BOT, ConversationState.CLOSED, ConversationState.WAITING_FOR_OFFICER}
+    ),
+    ConversationState.CLOSED: frozenset(
+        {ConversationState.BOT, ConversationState.WAITING_FOR_OFFICER}
+    ),
+}
+
+# The states in which the bot answers the victim.
+BOT_ANSWERS = frozenset({ConversationState.BOT, ConversationState.WAITING_FOR_OFFICER})
+
+
+class IllegalConversationMove(ValueError):
+    """A conversation was asked to move where its rules do not allow."""
+
+
 class Direction(enum.StrEnum):
     INBOUND = "inbound"
     OUTBOUND = "outbound"
@@ -111,16 +152,32 @@ class Conversation(Base):
     opted_out_at: Mapped[Timestamp | None]
     # When we last told an unregistered number that we cannot help it (we say it once a day).
     unregistered_reply_at: Mapped[Timestamp | None]
+    # Identity for case details (services/identity.py): the date of birth was confirmed
+    # until verified_until; failures in a row, and the lock that three of them set.
+    verified_until: Mapped[Timestamp | None]
+    verify_failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    verify_locked_until: Mapped[Timestamp | None]
     # A lease lets one worker at a time handle the conversation, which keeps its messages
     # in order; a lease whose owner died simply runs out.
     lease_owner: Mapped[str | None] = mapped_column(String(100))
     lease_until: Mapped[Timestamp | None]
     created_at: Mapped[CreatedAt]
+    # The officer who has taken the conversation over (state OFFICER), else None.
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"), index=True)
+    # Set at a hand-back and cleared once the bot has answered: the next message tells Rasa
+    # that an officer has just handed the conversation back.
+    handed_back_at: Mapped[Timestamp | None]
 
     victim: Mapped[Victim | None] = relationship()
     messages: Mapped[list[Message]] = relationship(
         back_populates="conversation", order_by="Message.id"
     )
+
+    def move(self, to: ConversationState) -> None:
+        """Change state by the rules in CONVERSATION_TRANSITIONS."""
+        if to not in CONVERSATION_TRANSITIONS[self.state]:
+            raise IllegalConversationMove(f"conversation {self.id}: {self.state} -> {to}")
+        self.state = to
 
 
 class Message(Base):
@@ -152,10 +209,18 @@ class Message(Base):
     bypass_opt_out: Mapped[bool] = mapped_column(default=False)
     # Lower goes first: replies in a conversation go ahead of bulk notifications.
     priority: Mapped[int] = mapped_column(default=0)
+    # The approved WhatsApp template that may carry this message outside the 24-hour window
+    # (its ContentSid, and its ContentVariables as JSON), when it has one.
+    content_sid: Mapped[str | None] = mapped_column(String(64))
+    content_variables: Mapped[str | None] = mapped_column(Text)
+    # How it went (or must go: SMS is set in advance for a fallback); None until handed over.
+    sent_as: Mapped[SentAs | None] = mapped_column(enum_column(SentAs))
     # Outbound replies point at the inbound message they answer, numbered, so that the same
     # reply can never be written twice.
     reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
     reply_seq: Mapped[int | None]
+    # Which officer wrote it (author OFFICER), for the transcript.
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("officers.id"))
     created_at: Mapped[CreatedAt]
     processed_at: Mapped[Timestamp | None]
     submitted_at: Mapped[Timestamp | None]

@@ -1,5 +1,8 @@
-"""`python -m scheduler`: run the background process until SIGTERM or Ctrl-C."""
+"""`python -m scheduler`: the one active scheduler (or a standby) until SIGTERM or Ctrl-C.
 
-from scheduler.worker import main
+Workers, which send and process messages, are `python -m scheduler.worker`.
+"""
+
+from scheduler.service import main
 
 main()

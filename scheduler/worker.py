@@ -1,9 +1,10 @@
-"""The worker loop: hands due notifications to the outbox, then finds conversations with
-due work and drains each under its lease.
+"""The worker loop: finds conversations with due work and drains each under its lease.
 
 Any number of these may run, on any number of machines: leases keep each conversation
-with one worker at a time. The web app nudges a worker when a message arrives; without a
-nudge, a worker still looks for work every POLL_SECONDS.
+with one worker at a time. The web app nudges a worker when a message arrives, and the
+scheduler when it hands notifications to the outbox; without a nudge, a worker still looks
+for work every POLL_SECONDS. Time-driven work (what is due when) is the scheduler's
+(scheduler/service.py), not the worker's.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from models import Direction, Heartbeat, Message, MessageStatus, utcnow
-from services import leases, notifications, processing
+from services import leases, processing
+from services.notifications import BULK_PRIORITY
 from services.runtime import Runtime
 from services.settings import Settings
 from services.wake import WakeListener
@@ -28,17 +30,18 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 1.0
 HEARTBEAT_SECONDS = 5.0
-# Notifications are due by the clock, not by a nudge: looking twice a second is plenty, and
-# keeps that query off the path of every inbound message.
-HAND_OVER_SECONDS = 0.5
-HEARTBEAT_NAME = "scheduler"
+HEARTBEAT_NAME = "worker"
+# Threads a burst of bulk notifications may never take: a victim who writes during the
+# burst is answered at once, not after it.
+RESERVED_FOR_REPLIES = 2
 
 
-def due_conversations(session: Session, limit: int = 500) -> list[int]:
-    """Conversations with an inbound message to process or an outbound one to send."""
+def due_conversations(session: Session, limit: int = 500) -> list[tuple[int, int]]:
+    """Conversations with an inbound message to process or an outbound one to send, with the
+    most urgent priority among their due messages; replies (0) before bulk."""
     now = utcnow()
-    rows = session.scalars(
-        select(Message.conversation_id)
+    rows = session.execute(
+        select(Message.conversation_id, func.min(Message.priority))
         .where(
             or_(
                 (Message.direction == Direction.INBOUND)
@@ -53,17 +56,17 @@ def due_conversations(session: Session, limit: int = 500) -> list[int]:
             )
         )
         .group_by(Message.conversation_id)
-        .order_by(Message.conversation_id)
+        .order_by(func.min(Message.priority), Message.conversation_id)
         .limit(limit)
     )
-    return list(rows)
+    return [(conversation_id, priority) for conversation_id, priority in rows]
 
 
-def beat(session: Session, owner: str) -> None:
-    """Record that this process is alive."""
-    row = session.get(Heartbeat, HEARTBEAT_NAME)
+def beat(session: Session, name: str, owner: str) -> None:
+    """Record that a background process (`name`: worker, scheduler) is alive."""
+    row = session.get(Heartbeat, name)
     if row is None:
-        session.add(Heartbeat(name=HEARTBEAT_NAME, owner=owner, beat_at=utcnow()))
+        session.add(Heartbeat(name=name, owner=owner, beat_at=utcnow()))
     else:
         row.owner, row.beat_at = owner, utcnow()
 
@@ -76,6 +79,8 @@ class Worker:
         self.owner = leases.new_owner()
         self.pool = ThreadPoolExecutor(rt.settings.worker_threads, thread_name_prefix="drain")
         self.inflight: set[int] = set()
+        self.bulk_inflight: set[int] = set()
+        self.bulk_slots = max(1, rt.settings.worker_threads - RESERVED_FOR_REPLIES)
         self.lock = threading.Lock()
         self.stopping = threading.Event()
 
@@ -88,16 +93,25 @@ class Worker:
     def _finished(self, conversation_id: int, _future: Future[None]) -> None:
         with self.lock:
             self.inflight.discard(conversation_id)
+            self.bulk_inflight.discard(conversation_id)
 
     def dispatch(self) -> int:
-        """Start a drain for each due conversation not already in hand; how many started."""
+        """Start a drain for each due conversation not already in hand; how many started.
+
+        Conversations whose only due work is bulk take at most `bulk_slots` threads, so
+        that some are always free for replies.
+        """
         with self.rt.db.session() as session:
             due = due_conversations(session)
         started = 0
-        for conversation_id in due:
+        for conversation_id, priority in due:
             with self.lock:
                 if conversation_id in self.inflight:
                     continue
+                if priority >= BULK_PRIORITY:
+                    if len(self.bulk_inflight) >= self.bulk_slots:
+                        continue
+                    self.bulk_inflight.add(conversation_id)
                 self.inflight.add(conversation_id)
             future = self.pool.submit(self._drain, conversation_id)
             future.add_done_callback(functools.partial(self._finished, conversation_id))
@@ -107,21 +121,17 @@ class Worker:
     def run(self) -> None:
         """Loop until stop() is called."""
         listener = WakeListener(self.rt.settings.worker_wake_addr)
-        last_beat = last_hand_over = 0.0
+        last_beat = 0.0
         log.info("worker %s started", self.owner)
         try:
             while not self.stopping.is_set():
                 if time.monotonic() - last_beat >= HEARTBEAT_SECONDS:
-                    with self.rt.db.session() as session:
-                        beat(session, self.owner)
-                    last_beat = time.monotonic()
-                if time.monotonic() - last_hand_over >= HAND_OVER_SECONDS:
-                    last_hand_over = time.monotonic()
                     try:
-                        # Due notifications first, so the dispatch just after sends them.
-                        notifications.hand_over_due(self.rt.db)
+                        with self.rt.db.session() as session:
+                            beat(session, HEARTBEAT_NAME, self.owner)
                     except Exception:
-                        log.exception("handing over notifications failed; trying again shortly")
+                        log.exception("heartbeat failed; trying again shortly")
+                    last_beat = time.monotonic()
                 try:
                     self.dispatch()
                 except Exception:
@@ -137,7 +147,7 @@ class Worker:
 
 
 def main() -> None:
-    """Entry point of `python -m scheduler`."""
+    """Entry point of `python -m scheduler.worker` (any number may run)."""
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -149,3 +159,7 @@ def main() -> None:
         worker.run()
     finally:
         rt.close()
+
+
+if __name__ == "__main__":
+    main()

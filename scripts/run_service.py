@@ -34,7 +34,8 @@ def commands(port: int, rasa_port: int, action_port: int, endpoints: Path) -> di
             f"{APP_BIN / 'gunicorn'} --workers {workers} --threads 8 --bind {host}:{port} "
             "--graceful-timeout 10 'webhooks:create_app()'"
         ),
-        "worker": f"{APP_BIN / 'python'} -m scheduler",
+        "worker": f"{APP_BIN / 'python'} -m scheduler.worker",
+        "scheduler": f"{APP_BIN / 'python'} -m scheduler",
         "actions": f"{APP_BIN / 'python'} -m rasa_sdk --actions bot.actions --port {action_port}",
         "rasa": (
             f"{RASA_BIN / 'rasa'} run -m {ROOT / 'var/rasa-models/current.tar.gz'} "
@@ -44,13 +45,25 @@ def commands(port: int, rasa_port: int, action_port: int, endpoints: Path) -> di
     }
 
 
-def banner(settings_port: int, api_token: str, base_url: str) -> str:
+def banner(
+    settings_port: int, api_token: str, base_url: str, officer_password: str | None = None
+) -> str:
+    console = (
+        [
+            f"   Console:    {base_url}/console/login   (play officer beside the dev phone)",
+            f"               demo.officer / {officer_password}",
+            "               (also demo.supervisor and demo.admin, same password)",
+        ]
+        if officer_password
+        else []
+    )
     return "\n".join(
         [
             "",
             "=" * 72,
             " Victim care messaging is running.",
             f"   Dev phone:  {base_url}/devphone   (text 'hello' as a demo victim)",
+            *console,
             f"   Health:     {base_url}/healthz",
             f"   API:        {base_url}/api  with  Authorization: Bearer {api_token}",
             "   Demo victims: Megan Jones +447700900101 (SMS, English),",
@@ -104,7 +117,7 @@ def main() -> int:
         manager.add_process(name, command, env=env, cwd=str(ROOT))
     stop = threading.Event()
     base_url = f"http://127.0.0.1:{settings.port}"
-    text = banner(settings.port, settings.api_token, base_url)
+    text = banner(settings.port, settings.api_token, base_url, settings.demo_officer_password)
     threading.Thread(target=announce_when_ready, args=(base_url, text, stop), daemon=True).start()
     print(f"Starting; the dev phone will be at {base_url}/devphone once Rasa has loaded.")
     start = time.monotonic()

@@ -8,7 +8,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Case, CaseEvent, CaseVictim, Channel, EventType, Language, Victim
+from models import (
+    Case,
+    CaseEvent,
+    CaseStatus,
+    CaseVictim,
+    Channel,
+    EventType,
+    Language,
+    Victim,
+    utcnow,
+)
 from services import notifications, phones
 from services.errors import Conflict, InvalidField, NotFound
 
@@ -155,3 +165,21 @@ def record_event(
     session.flush()
     notifications.plan_for_event(session, event)
     return event
+
+
+def close_case(session: Session, case_ref: str) -> Case:
+    """Close a case; each victim on it gets the closing message and satisfaction survey.
+
+    Closing twice is harmless: the second changes nothing and plans nothing.
+    """
+    case = find_case(session, case_ref)
+    if case.status is CaseStatus.CLOSED:
+        return case
+    case.status = CaseStatus.CLOSED
+    case.closed_at = utcnow()
+    # Routine contact about a closed case is pointless; news (a Code decision, an update a
+    # person wrote) still goes, before the closing message.
+    routine = [n for n in notifications.for_case(session, case) if n.kind in notifications.ROUTINE]
+    notifications.cancel_pending(session, routine, "the case closed before it went")
+    notifications.plan_closing(session, case)
+    return case

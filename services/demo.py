@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Case
-from services import cases
+from models import Case, OfficerRole
+from services import cases, officers
 
 DEMO_CASE = {
     "case_ref": "DEMO-0001",
@@ -31,10 +31,27 @@ DEMO_VICTIMS = [
 ]
 
 
-def ensure(session: Session) -> bool:
-    """Create the demo case and victims if missing; True when anything was created."""
+# The console's demo officers (invented), one per role, all with the dev install's generated
+# password (settings.demo_officer_password, kept in var/dev-secrets.json; never in production).
+DEMO_OFFICERS = [
+    ("demo.officer", "PC Alys Pritchard", OfficerRole.OFFICER),
+    ("demo.supervisor", "Sgt Huw Bevan", OfficerRole.SUPERVISOR),
+    ("demo.admin", "Elen Watkins (admin)", OfficerRole.ADMIN),
+]
+
+
+def ensure_officers(session: Session, password: str) -> bool:
+    """Create the demo officers if missing; True when any was created."""
+    created = [officers.ensure(session, u, n, r, password) for u, n, r in DEMO_OFFICERS]
+    return any(created)
+
+
+def ensure(session: Session, officer_password: str | None = None) -> bool:
+    """Create the demo case and victims (and, given a password, the demo officers) if
+    missing; True when anything was created."""
+    created = bool(officer_password) and ensure_officers(session, officer_password or "")
     if session.scalar(select(Case.id).where(Case.case_ref == DEMO_CASE["case_ref"])):
-        return False
+        return created
     case = cases.register_case(session, DEMO_CASE)
     for victim in DEMO_VICTIMS:
         cases.register_victim(session, case.case_ref, victim)

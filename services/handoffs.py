@@ -6,12 +6,23 @@ import datetime as dt
 import logging
 from typing import Any
 
-from sqlalchemy import case, select
+from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from models import Conversation, Handoff, HandoffPriority, HandoffStatus
+from models import (
+    Author,
+    Conversation,
+    ConversationState,
+    Handoff,
+    HandoffPriority,
+    HandoffStatus,
+    Language,
+)
+from models.db import rows_updated
 from models.handoffs import PRIORITY_RANK
+from services import outbox, staffing
+from services.texts import TEXTS
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +51,11 @@ def open_handoff(
 
     Only an OPEN handoff absorbs a new request. A claimed one is an officer's already, but
     a new urgent reason must still show in the open queue, where every officer looks.
-    The conversation's state is left alone: until officers can answer in the console, the
-    bot keeps answering (processing keeps quiet in any state but BOT).
+    A conversation with the bot (or closed) now waits for an officer; the bot still answers
+    it until one claims it. One that an officer has keeps its officer.
     """
+    if conversation.state in (ConversationState.BOT, ConversationState.CLOSED):
+        conversation.move(ConversationState.WAITING_FOR_OFFICER)
     existing = _open_one(session, conversation.id)
     if existing is not None:
         return _raise_to(existing, priority, reason)
@@ -70,8 +83,11 @@ def open_handoff(
     return handoff
 
 
-def open_handoffs(session: Session) -> list[Handoff]:
-    """Every open handoff, urgent first, then high, then normal; oldest first within each."""
+def open_handoffs(session: Session, limit: int | None = None, offset: int = 0) -> list[Handoff]:
+    """Every open handoff, urgent first, then high, then normal; oldest first within each.
+
+    `limit` and `offset` page through them (the console shows a page at a time).
+    """
     rank = case(
         dict(PRIORITY_RANK),
         value=Handoff.priority,
@@ -82,9 +98,69 @@ def open_handoffs(session: Session) -> list[Handoff]:
             select(Handoff)
             .where(Handoff.status == HandoffStatus.OPEN)
             .order_by(rank, Handoff.opened_at, Handoff.id)
-            .options(joinedload(Handoff.case))
+            .options(joinedload(Handoff.case), joinedload(Handoff.victim))
+            .offset(offset)
+            .limit(limit)
         )
     )
+
+
+def count_open(session: Session) -> int:
+    """How many handoffs are open."""
+    total = session.scalar(
+        select(func.count()).select_from(Handoff).where(Handoff.status == HandoffStatus.OPEN)
+    )
+    return int(total or 0)
+
+
+def overdue_text(language: Language | None, now: dt.datetime) -> str:
+    """The honest message to a victim nobody has answered in time: when to expect contact
+    (staffed hours), and 999 and 101; bilingual, Welsh first, for an unknown language."""
+    if language is None:
+        return "\n\n".join(overdue_text(lang, now) for lang in (Language.CY, Language.EN))
+    return TEXTS["handoff_overdue"][language].format(when=staffing.next_contact(now, language))
+
+
+def flag_overdue(session: Session, now: dt.datetime, claim_within: dt.timedelta) -> list[Handoff]:
+    """Mark open handoffs unclaimed for `claim_within` as overdue, and tell each victim once.
+
+    The scheduler calls this. Each handoff is marked with a conditional UPDATE first, so
+    however many processes run it, the victim gets the message once. An opted-out number
+    is sent nothing (carriers require silence after STOP); supervisors still see it overdue.
+    """
+    candidates = session.scalars(
+        select(Handoff)
+        .where(
+            Handoff.status == HandoffStatus.OPEN,
+            Handoff.overdue_at.is_(None),
+            Handoff.opened_at <= now - claim_within,
+        )
+        .order_by(Handoff.opened_at)
+        .options(joinedload(Handoff.conversation).joinedload(Conversation.victim))
+    ).all()
+    flagged = []
+    for handoff in candidates:
+        marked = rows_updated(
+            session,
+            update(Handoff)
+            .where(
+                Handoff.id == handoff.id,
+                Handoff.status == HandoffStatus.OPEN,
+                Handoff.overdue_at.is_(None),
+            )
+            .values(overdue_at=now),
+        )
+        if not marked:
+            continue  # claimed, or flagged by another process, since the SELECT
+        handoff.overdue_at = now
+        conversation = handoff.conversation
+        if conversation.opted_out_at is None:
+            victim = conversation.victim
+            language = victim.language if victim is not None else None
+            outbox.enqueue(session, conversation, overdue_text(language, now), Author.SYSTEM)
+        log.warning("handoff %s overdue: unclaimed since %s", handoff.id, handoff.opened_at)
+        flagged.append(handoff)
+    return flagged
 
 
 def as_json(handoff: Handoff) -> dict[str, Any]:

@@ -6,10 +6,9 @@ import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy import Table, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from models import (
@@ -22,6 +21,7 @@ from models import (
     may_advance,
     utcnow,
 )
+from models.db import insert_ignoring_duplicate
 from models.messaging import TWILIO_STATUSES
 from services import phones
 from services.errors import InvalidField
@@ -35,21 +35,6 @@ class Stored:
     duplicate: bool
 
 
-def _insert_ignoring_duplicate(
-    session: Session, table: Table, values: dict[str, Any]
-) -> int | None:
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING id: the new id, or None for a duplicate.
-
-    One statement, no savepoint: this is the webhook's hot path, and SQLite and PostgreSQL
-    both speak it.
-    """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table).values(**values).on_conflict_do_nothing().returning(table.c.id)
-    new_id: int | None = session.execute(statement).scalar()
-    return new_id
-
-
 def conversation_id_for(session: Session, address: str) -> int:
     """The id of the conversation with `address`, created on first contact."""
     query = select(Conversation.id).where(Conversation.address == address)
@@ -58,7 +43,7 @@ def conversation_id_for(session: Session, address: str) -> int:
         return found
     channel, _ = phones.split_address(address)
     values = {"address": address, "channel": channel, "public_id": uuid.uuid4().hex}
-    created = _insert_ignoring_duplicate(session, cast(Table, Conversation.__table__), values)
+    created = insert_ignoring_duplicate(session, cast(Table, Conversation.__table__), values)
     # None: two first messages from one number at once, and the other request created it.
     return created if created is not None else session.scalars(query).one()
 
@@ -80,7 +65,7 @@ def store_message(session: Session, form: Mapping[str, str]) -> Stored:
     now = utcnow()
     # The unique MessageSid decides: a retried delivery, even one racing the first, inserts
     # nothing and is answered 2xx all the same.
-    message_id = _insert_ignoring_duplicate(
+    message_id = insert_ignoring_duplicate(
         session,
         cast(Table, Message.__table__),
         {
@@ -132,6 +117,7 @@ def apply_delivery_events(session: Session, sid: str) -> None:
         .where(DeliveryEvent.twilio_sid == sid, DeliveryEvent.applied.is_(False))
         .order_by(DeliveryEvent.id)
     ).all()
+    failed = False
     for event in events:
         event.applied = True
         new = TWILIO_STATUSES[event.status]
@@ -140,3 +126,10 @@ def apply_delivery_events(session: Session, sid: str) -> None:
             message.status_at = utcnow()
             if event.error_code:
                 message.error_code = event.error_code
+            failed = new in (MessageStatus.FAILED, MessageStatus.UNDELIVERED)
+    if failed:
+        # Imported here: notifications writes through this module. A notification that
+        # WhatsApp could not deliver goes by SMS; one that cannot go at all finds an officer.
+        from services import notifications
+
+        notifications.settle(session, message)

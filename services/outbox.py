@@ -21,12 +21,13 @@ from models import (
     Direction,
     Message,
     MessageStatus,
-    Notification,
+    SentAs,
     utcnow,
 )
-from services import inbound
+from services import inbound, phones
 from services.retry import next_attempt
 from services.runtime import Runtime
+from services.segments import segments
 from services.settings import Settings
 from services.twilio_gateway import Accepted, SendFailed
 
@@ -93,9 +94,10 @@ def next_due(session: Session, conversation_id: int) -> Message | None:
 
 def _settle_notification(session: Session, message: Message) -> None:
     """If the message carries a notification, tell the notification how it went."""
-    notification = session.scalar(select(Notification).where(Notification.message_id == message.id))
-    if notification is not None:
-        notification.follow(message)
+    # Imported here: notifications writes to the outbox, so it imports this module.
+    from services import notifications
+
+    notifications.settle(session, message)
 
 
 def _record_accepted(session: Session, message: Message, accepted: Accepted) -> None:
@@ -121,6 +123,24 @@ class Submission:
     body: str
     reconcile: bool
     since: dt.datetime
+    content_sid: str | None = None
+    content_variables: str | None = None
+    # Lower goes first (replies before bulk): the rate limiter serves them in that order.
+    priority: int = 0
+
+
+# WhatsApp takes free text only within 24 hours of the person's last message to us.
+WHATSAPP_WINDOW = dt.timedelta(hours=24)
+
+
+def route(message: Message, conversation: Conversation, now: dt.datetime) -> SentAs:
+    """How a message must go: free text, a WhatsApp template, or SMS to the same phone."""
+    if message.sent_as is SentAs.SMS or conversation.channel is Channel.SMS:
+        return SentAs.SMS if conversation.channel is Channel.WHATSAPP else SentAs.TEXT
+    last = conversation.last_inbound_at
+    if last is not None and now - last < WHATSAPP_WINDOW:
+        return SentAs.TEXT
+    return SentAs.TEMPLATE if message.content_sid else SentAs.SMS
 
 
 SUPPRESSED = "suppressed"
@@ -141,16 +161,23 @@ def start_send(session: Session, conversation_id: int) -> Submission | str | Non
         message.error_message = "not sent: the recipient has opted out"
         _settle_notification(session, message)
         return SUPPRESSED
+    now = utcnow()
     message.status = MessageStatus.SUBMITTING
     message.attempts += 1
-    message.submitted_at = utcnow()
+    message.submitted_at = now
+    message.sent_as = route(message, conversation, now)
+    template = message.sent_as is SentAs.TEMPLATE
+    by_sms = message.sent_as is SentAs.SMS
     return Submission(
         message_id=message.id,
-        to=conversation.address,
-        channel=conversation.channel,
+        to=phones.split_address(conversation.address)[1] if by_sms else conversation.address,
+        channel=Channel.SMS if by_sms else conversation.channel,
         body=message.body,
         reconcile=message.needs_reconcile,
         since=message.created_at - CLOCK_SLACK,
+        content_sid=message.content_sid if template else None,
+        content_variables=message.content_variables if template else None,
+        priority=message.priority,
     )
 
 
@@ -159,7 +186,12 @@ def deliver(rt: Runtime, submission: Submission) -> Accepted | SendFailed:
     s = submission
     try:
         found = rt.twilio.find_sent(s.to, s.channel, s.body, s.since) if s.reconcile else None
-        return found or rt.twilio.send(s.to, s.channel, s.body)
+        if found:
+            return found
+        # WhatsApp has no segments: one message is one.
+        cost = segments(s.body) if s.channel is Channel.SMS else 1
+        rt.rate_limiter.acquire(rt.twilio.sender(s.channel), s.priority, cost)
+        return rt.twilio.send(s.to, s.channel, s.body, s.content_sid, s.content_variables)
     except SendFailed as exc:
         return exc
 

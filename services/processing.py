@@ -27,7 +27,8 @@ from models import (
     Victim,
     utcnow,
 )
-from services import handoffs, keywords, leases, outbox, phones, safety
+from models.messaging import BOT_ANSWERS
+from services import consent, handoffs, keywords, leases, outbox, phones, safety, surveys
 from services.keywords import Keyword
 from services.rasa import RasaUnavailable
 from services.retry import next_attempt
@@ -103,8 +104,7 @@ def _route_without_bot(session: Session, conversation: Conversation, message: Me
     now = utcnow()
 
     if keyword is Keyword.OPT_OUT:
-        if conversation.opted_out_at is None:
-            conversation.opted_out_at = now
+        if consent.opt_out(session, conversation, now):
             _reply(
                 session, conversation, message, [text("opted_out", language)], bypass_opt_out=True
             )
@@ -125,7 +125,7 @@ def _route_without_bot(session: Session, conversation: Conversation, message: Me
         return True
     if conversation.opted_out_at is not None:
         if keyword is Keyword.OPT_IN:
-            conversation.opted_out_at = None
+            consent.opt_in(conversation)
             _reply(session, conversation, message, [text("opted_in", language)])
         else:
             _done(message)  # Stored for the record; nothing goes back until they opt in.
@@ -141,12 +141,20 @@ def _route_without_bot(session: Session, conversation: Conversation, message: Me
         else:
             _done(message)
         return True
-    if conversation.state is not ConversationState.BOT:
-        # An officer has the conversation (the console's issue): the bot stays quiet.
+    if conversation.state is ConversationState.CLOSED:
+        # An officer closed it, and the victim writes again: the bot answers again.
+        conversation.move(ConversationState.BOT)
+    if conversation.state not in BOT_ANSWERS:
+        # An officer has the conversation (services/console.py): the message is theirs, and
+        # the bot stays quiet.
         _done(message)
         return True
     if message.num_media and not message.body.strip():
         _reply(session, conversation, message, [text("media", language)])
+        return True
+    thanks = surveys.take_answer(session, victim, message.body, now)
+    if thanks is not None:
+        _reply(session, conversation, message, [text(thanks, language)])
         return True
     return False
 
@@ -189,6 +197,8 @@ def start_processing(session: Session, conversation_id: int) -> BotRequest | str
             "victim_id": victim.id,
             "channel": conversation.channel.value,
             "language": victim.language.value,
+            # The first message after an officer handed the conversation back.
+            **({"handed_back": True} if conversation.handed_back_at is not None else {}),
         },
         media=message.num_media > 0,
         language=victim.language,
@@ -219,10 +229,39 @@ def finish_processing(
         )
         log.warning("message %s waits for rasa: %s", request.message_id, answer)
         return
+    if answer and _first_bot_reply(session, message.conversation):
+        answer = [*answer[:-1], with_language_hint(answer[-1], message.conversation.victim)]
     replies = ([text("media", request.language)] if request.media else []) + answer
     _reply(session, message.conversation, message, replies, author=Author.BOT)
+    if request.metadata.get("handed_back"):
+        message.conversation.handed_back_at = None  # Rasa has been told; once is enough.
     if message.attempts or rt.rasa.recovered():
         _wake_waiting(session)
+
+
+def _first_bot_reply(session: Session, conversation: Conversation) -> bool:
+    """Whether the assistant has never answered in this conversation before."""
+    return (
+        session.scalar(
+            select(Message.id)
+            .where(
+                Message.conversation_id == conversation.id,
+                Message.direction == Direction.OUTBOUND,
+                Message.author == Author.BOT,
+            )
+            .limit(1)
+        )
+        is None
+    )
+
+
+def with_language_hint(body: str, victim: Victim | None) -> str:
+    """The assistant's first reply, with how to switch language, in both languages.
+
+    The victim's language as it is now: a first message that switched it is answered in the
+    new one.
+    """
+    return f"{body}\n\n{text('language_hint', victim.language if victim else None)}"
 
 
 def _wake_waiting(session: Session) -> None:

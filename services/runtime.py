@@ -14,6 +14,8 @@ from services.settings import Settings
 
 if TYPE_CHECKING:
     from services.rasa import RasaClient
+    from services.ratelimit import RateLimiter
+    from services.templates import Templates
     from services.twilio_gateway import TwilioGateway
 
 
@@ -26,6 +28,8 @@ class Runtime:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        # Who this process is in heartbeats and logs (the scheduler sets it).
+        self.owner_name = "unnamed"
         self.closed = False
         self._threads: list[threading.Thread] = []
         self._threads_lock = threading.Lock()
@@ -54,6 +58,18 @@ class Runtime:
 
         self._open()
         return RasaClient(self.settings)
+
+    @cached_property
+    def rate_limiter(self) -> RateLimiter:
+        from services.ratelimit import limiter_for
+
+        return limiter_for(self.settings.send_rate_per_second, self.settings.redis_url)
+
+    @cached_property
+    def templates(self) -> Templates:
+        from services import templates
+
+        return templates.load(self.settings.whatsapp_templates_file)
 
     def reset_clients(self) -> None:
         """Close the Rasa and Twilio clients so they are rebuilt from the current settings."""

@@ -105,6 +105,11 @@ ENGLISH: list[str] = [
     "im scared",
     "i am scared",
     "im so scared",
+    "im really scared",
+    "i am really scared",
+    "im really frightened",
+    "so scared",
+    "really scared",
     "im terrified",
     "i am terrified",
     "im frightened",
@@ -142,6 +147,24 @@ ENGLISH: list[str] = [
     "want to die",
     "wanna die",
     "overdose",
+    "taken pills",
+    "took pills",
+    "taken tablets",
+    "taken all my tablets",
+    "taken all my pills",
+    "took tablets",
+    "swallowed pills",
+    "swallowed tablets",
+    # Someone in the house.
+    "someone downstairs",
+    "someone in the house",
+    "someone in my house",
+    "someone outside",
+    "someone breaking in",
+    "somebody downstairs",
+    "somebody in the house",
+    "hear someone",
+    "heard someone",
 ]
 
 # Southern and northern forms ("fe", "e" / "o"), mutations ("mygwth", "ladd") and
@@ -229,6 +252,21 @@ WELSH: list[str] = [
     "ddim isio byw",
     "diwedd ar y cyfan",
     "diwedd ar fy mywyd",
+    "llyncu tabledi",
+    "llyncu pils",
+    "cymryd tabledi i gyd",
+    "gorddos",
+    # Someone breaking in or in the house.
+    "torri mewn",
+    "torri i mewn",
+    "rhywun yn y ty",
+    "rhywun yn y tŷ",
+    "rhywun tu allan",
+    "rhywun tu fas",
+    "rhywun lawr staer",
+    "rhywun lawr grisiau",
+    "clywed rhywun",
+    "ofn mawr",
 ]
 
 _APOSTROPHES = re.compile(r"['’‘`´ʼ]")

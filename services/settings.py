@@ -71,6 +71,24 @@ class Settings:
     worker_threads: int = 8
     lease_seconds: float = 90.0
     heartbeat_stale_seconds: float = 30.0
+    # The officer console: an idle session ends after this long; an open handoff nobody has
+    # claimed after this long is overdue (the victim is told when to expect contact).
+    console_idle_minutes: float = 30.0
+    handoff_claim_minutes: float = 15.0
+    # The demo officers' password (`make run`): generated once per dev install, never in
+    # production, where demo officers are not created.
+    demo_officer_password: str | None = None
+    # Messages per second per sender handed to Twilio (0: no limit). See DEVELOPERS.md for
+    # what Twilio allows each kind of sender.
+    send_rate_per_second: float = 10.0
+    whatsapp_templates_file: Path = ROOT / "config" / "whatsapp_templates.json"
+    # The needs questionnaire: invited this long after registration, reminded once after.
+    needs_invite_after_days: float = 2.0
+    needs_remind_after_days: float = 3.0
+    # A standby scheduler tries to become the active one this often.
+    scheduler_standby_seconds: float = 5.0
+    # How often the scheduler looks for check-ins and questionnaire invitations to plan.
+    planning_interval_seconds: float = 300.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -125,4 +143,16 @@ class Settings:
             outbound_max_attempts=int(_float("OUTBOUND_MAX_ATTEMPTS", 8)),
             worker_threads=int(_float("WORKER_THREADS", 8)),
             lease_seconds=_float("LEASE_SECONDS", 90.0),
+            console_idle_minutes=_float("CONSOLE_IDLE_MINUTES", 30.0),
+            handoff_claim_minutes=_float("HANDOFF_CLAIM_MINUTES", 15.0),
+            demo_officer_password=None if production else _dev_secret("DEMO_OFFICER_PASSWORD"),
+            send_rate_per_second=_float("SEND_RATE_PER_SECOND", 10.0),
+            whatsapp_templates_file=Path(
+                _env("WHATSAPP_TEMPLATES_FILE", str(ROOT / "config" / "whatsapp_templates.json"))
+                or ""
+            ),
+            needs_invite_after_days=_float("NEEDS_INVITE_AFTER_DAYS", 2.0),
+            needs_remind_after_days=_float("NEEDS_REMIND_AFTER_DAYS", 3.0),
+            scheduler_standby_seconds=_float("SCHEDULER_STANDBY_SECONDS", 5.0),
+            planning_interval_seconds=_float("PLANNING_INTERVAL_SECONDS", 300.0),
         )

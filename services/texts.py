@@ -95,6 +95,101 @@ TEXTS: dict[str, dict[Language, str]] = {
             "hon i'w glywed. Mewn argyfwng, ffoniwch 999."
         ),
     },
+    # Regular contact: nothing has changed, who the officer is, how to ask.
+    "check_in": {
+        Language.EN: (
+            "A check-in about your case {case_ref}: there is no news since we last wrote. "
+            "{officer} is the officer in charge. To ask a question, reply to this message. "
+            "In an emergency, call 999."
+        ),
+        Language.CY: (
+            "Gair am eich achos {case_ref}: does dim newyddion ers i ni ysgrifennu ddiwethaf. "
+            "{officer} yw'r swyddog sy'n gyfrifol am eich achos. I ofyn cwestiwn, atebwch y "
+            "neges hon. Mewn argyfwng, ffoniwch 999."
+        ),
+    },
+    "check_in_safe": {
+        Language.EN: (
+            "A check-in from the police victim care service. To ask a question, reply to this "
+            "message. In an emergency, call 999."
+        ),
+        Language.CY: (
+            "Gair gan wasanaeth gofal dioddefwyr yr heddlu. I ofyn cwestiwn, atebwch y neges "
+            "hon. Mewn argyfwng, ffoniwch 999."
+        ),
+    },
+    # An update a person wrote and scheduled; `text` is theirs, in the victim's language.
+    "scheduled": {
+        Language.EN: (
+            "Update on your case {case_ref}: {text} To ask a question, reply to this message. "
+            "In an emergency, call 999."
+        ),
+        Language.CY: (
+            "Diweddariad am eich achos {case_ref}: {text} I ofyn cwestiwn, atebwch y neges "
+            "hon. Mewn argyfwng, ffoniwch 999."
+        ),
+    },
+    "needs_invite": {
+        Language.EN: (
+            "We would like to know what support would help you. Our short needs questionnaire "
+            "takes about 5 minutes by text. Reply YES to start, or reply later. "
+            "In an emergency, call 999."
+        ),
+        Language.CY: (
+            "Hoffem wybod pa gymorth fyddai'n eich helpu. Mae ein holiadur byr ar gyfer asesiad "
+            "o anghenion yn cymryd tua 5 munud drwy neges destun. Atebwch IE i ddechrau, neu "
+            "atebwch yn nes ymlaen. Mewn argyfwng, ffoniwch 999."
+        ),
+    },
+    "needs_reminder": {
+        Language.EN: (
+            "A reminder: our short needs questionnaire helps us find the right support for "
+            "you. Reply YES to start. This is the only reminder. In an emergency, call 999."
+        ),
+        Language.CY: (
+            "Nodyn atgoffa: mae ein holiadur byr yn ein helpu i ddod o hyd i'r cymorth iawn i "
+            "chi. Atebwch IE i ddechrau. Dyma'r unig nodyn atgoffa. Mewn argyfwng, ffoniwch 999."
+        ),
+    },
+    "closing_survey": {
+        Language.EN: (
+            "Your case {case_ref} is now closed, and these messages will end. Thank you for "
+            "staying in touch. How well did we keep you informed? Reply with a score from 1 "
+            "(poor) to 5 (very good), and a comment if you like. In an emergency, call 999."
+        ),
+        Language.CY: (
+            "Mae eich achos {case_ref} wedi cau nawr, a bydd y negeseuon hyn yn dod i ben. "
+            "Diolch am gadw mewn cysylltiad. Pa mor dda oedden ni'n rhoi gwybod i chi? "
+            "Atebwch gyda sgôr o 1 (gwael) i 5 (da iawn), a sylw os hoffech chi. "
+            "Mewn argyfwng, ffoniwch 999."
+        ),
+    },
+    "closing_survey_safe": {
+        Language.EN: (
+            "These messages from the police victim care service will now end. How well did "
+            "we keep you informed? Reply with a score from 1 (poor) to 5 (very good), and a "
+            "comment if you like. In an emergency, call 999."
+        ),
+        Language.CY: (
+            "Bydd y negeseuon hyn gan wasanaeth gofal dioddefwyr yr heddlu yn dod i ben nawr. "
+            "Pa mor dda oedden ni'n rhoi gwybod i chi? Atebwch gyda sgôr o 1 (gwael) i 5 "
+            "(da iawn), a sylw os hoffech chi. Mewn argyfwng, ffoniwch 999."
+        ),
+    },
+    "survey_thanks": {
+        Language.EN: (
+            "Thank you. If you would like to add a comment, reply with it now. "
+            "In an emergency, call 999."
+        ),
+        Language.CY: (
+            "Diolch. Os hoffech chi ychwanegu sylw, atebwch gyda'r sylw nawr. "
+            "Mewn argyfwng, ffoniwch 999."
+        ),
+    },
+    "survey_comment_thanks": {
+        Language.EN: "Thank you for your comment. It helps us improve the service.",
+        Language.CY: "Diolch am eich sylw. Mae'n ein helpu i wella'r gwasanaeth.",
+    },
     # Words of danger (services/safety.py): 999 first, the silent 55 for someone who cannot
     # speak, and that a person has been asked to get in touch (an urgent handoff is open).
     "danger": {
@@ -106,6 +201,24 @@ TEXTS: dict[str, dict[Language, str]] = {
             "Os ydych chi mewn perygl nawr, ffoniwch 999. Os na allwch siarad, ffoniwch 999 a "
             "phwyso 55 pan ofynnir i chi. Rydym wedi gofyn i swyddog heddlu gysylltu â chi."
         ),
+    },
+    # An open handoff nobody claimed in time (services/handoffs.flag_overdue): honest about
+    # the wait, {when} from services/staffing.next_contact, then 999 and 101.
+    "handoff_overdue": {
+        Language.EN: (
+            "We're sorry that no officer has replied yet. {when} If you are in danger, call "
+            "999. If it is not an emergency, call 101."
+        ),
+        Language.CY: (
+            "Mae'n ddrwg gennym nad oes swyddog heddlu wedi ateb eto. {when} Os ydych chi mewn "
+            "perygl, ffoniwch 999. Os nad yw'n argyfwng, ffoniwch 101."
+        ),
+    },
+    # Added to the assistant's first reply in a conversation: how to switch language, said
+    # in both (the other language is the point).
+    "language_hint": {
+        Language.EN: "Am negeseuon yn Gymraeg, atebwch CYMRAEG. For Welsh, reply CYMRAEG.",
+        Language.CY: "For messages in English, reply ENGLISH. Am Saesneg, atebwch ENGLISH.",
     },
     "media": {
         Language.EN: (

@@ -85,12 +85,35 @@ class TwilioGateway:
         """Our From address on `channel`."""
         return sender_address(self.settings, channel)
 
-    def send(self, to: str, channel: Channel, body: str) -> Accepted:
-        """Hand one message to Twilio, with our status callback."""
+    def send(
+        self,
+        to: str,
+        channel: Channel,
+        body: str,
+        content_sid: str | None = None,
+        content_variables: str | None = None,
+    ) -> Accepted:
+        """Hand one message to Twilio, with our status callback.
+
+        With a ContentSid (a WhatsApp approved template) Twilio sends the template filled with
+        ContentVariables, and no Body: the template is the text.
+        """
         try:
-            message = self._client().messages.create(
-                to=to, from_=self.sender(channel), body=body, status_callback=self.status_callback
-            )
+            if content_sid:
+                message = self._client().messages.create(
+                    to=to,
+                    from_=self.sender(channel),
+                    content_sid=content_sid,
+                    content_variables=content_variables,
+                    status_callback=self.status_callback,
+                )
+            else:
+                message = self._client().messages.create(
+                    to=to,
+                    from_=self.sender(channel),
+                    body=body,
+                    status_callback=self.status_callback,
+                )
         except TwilioRestException as exc:
             transient = exc.status == 429 or exc.status >= 500
             raise SendFailed(

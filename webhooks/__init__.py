@@ -29,6 +29,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
     cli.init_app(app)
+    # The officer console (/console/), its sign-in, CSRF, and `flask officers ...`.
+    from webhooks import console
+
+    console.init_app(app)
     if settings.devphone_enabled:
         from webhooks import devphone
 

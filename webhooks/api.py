@@ -9,8 +9,8 @@ from flask import Blueprint, Response, jsonify, request
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from models import HandoffStatus
-from services import cases, handoffs, notifications, wake
+from models import HandoffStatus, NotificationKind
+from services import cases, handoffs, notifications, reports, scheduled_updates
 from services.errors import Conflict, InvalidField, NotFound
 from services.runtime import runtime
 
@@ -83,8 +83,7 @@ def add_victim(case_ref: str) -> tuple[Response, int]:
     with runtime().db.session() as session:
         victim = cases.register_victim(session, case_ref, _payload())
         victim_id = victim.id
-    # A welcome was planned: a worker may hand it over now rather than at its next poll.
-    wake.nudge(runtime().settings.worker_wake_addr)
+    # The welcome is planned; the scheduler hands it to the outbox within a second.
     return jsonify(victim_id=victim_id), 201
 
 
@@ -98,8 +97,67 @@ def add_event(case_ref: str) -> tuple[Response, int]:
                 notifications.as_json(n) for n in notifications.for_event(session, event)
             ],
         }
-    wake.nudge(runtime().settings.worker_wake_addr)
     return jsonify(body), 201
+
+
+@bp.post("/cases/<case_ref>/close")
+def close_case(case_ref: str) -> Response:
+    """Close a case: each victim gets the closing message and its satisfaction survey."""
+    with runtime().db.session() as session:
+        case = cases.close_case(session, case_ref)
+        body = {
+            "case_ref": case.case_ref,
+            "status": case.status.value,
+            "closed_at": notifications.iso(case.closed_at),
+            "notifications": [
+                notifications.as_json(n)
+                for n in notifications.for_case(session, case)
+                if n.kind is NotificationKind.CLOSING_SURVEY
+            ],
+        }
+    return jsonify(body)
+
+
+@bp.post("/cases/<case_ref>/scheduled-updates")
+def schedule_update(case_ref: str) -> tuple[Response, int]:
+    with runtime().db.session() as session:
+        scheduled = scheduled_updates.create(session, case_ref, _payload())
+        body = scheduled_updates.as_json(scheduled, scheduled.case)
+    return jsonify(body), 201
+
+
+@bp.get("/cases/<case_ref>/scheduled-updates")
+def list_scheduled_updates(case_ref: str) -> Response:
+    with runtime().db.session() as session:
+        body = [
+            scheduled_updates.as_json(s, s.case)
+            for s in scheduled_updates.for_case(session, case_ref)
+        ]
+    return jsonify(body)
+
+
+@bp.get("/cases/<case_ref>/scheduled-updates/<int:update_id>")
+def show_scheduled_update(case_ref: str, update_id: int) -> Response:
+    with runtime().db.session() as session:
+        scheduled = scheduled_updates.find(session, case_ref, update_id)
+        body = scheduled_updates.as_json(scheduled, scheduled.case)
+    return jsonify(body)
+
+
+@bp.patch("/cases/<case_ref>/scheduled-updates/<int:update_id>")
+def change_scheduled_update(case_ref: str, update_id: int) -> Response:
+    with runtime().db.session() as session:
+        scheduled = scheduled_updates.change(session, case_ref, update_id, _payload())
+        body = scheduled_updates.as_json(scheduled, scheduled.case)
+    return jsonify(body)
+
+
+@bp.delete("/cases/<case_ref>/scheduled-updates/<int:update_id>")
+def cancel_scheduled_update(case_ref: str, update_id: int) -> Response:
+    with runtime().db.session() as session:
+        scheduled = scheduled_updates.cancel(session, case_ref, update_id)
+        body = scheduled_updates.as_json(scheduled, scheduled.case)
+    return jsonify(body)
 
 
 @bp.get("/cases/<case_ref>/notifications")
@@ -118,4 +176,12 @@ def list_handoffs() -> Response:
         raise InvalidField("status", "must be 'open' (only open handoffs can be listed for now)")
     with runtime().db.session() as session:
         body = [handoffs.as_json(h) for h in handoffs.open_handoffs(session)]
+    return jsonify(body)
+
+
+@bp.get("/reports/compliance")
+def compliance_report() -> Response:
+    start, end = reports.parse_period(request.args.get("from"), request.args.get("to"))
+    with runtime().db.session() as session:
+        body = reports.compliance(session, start, end).as_json()
     return jsonify(body)

@@ -28,9 +28,11 @@ def _http(url: str) -> dict[str, Any]:
     return {"ok": response.status_code == 200, "status": response.status_code}
 
 
-def _scheduler(rt: Runtime) -> dict[str, Any]:
+def _heartbeat(rt: Runtime, name: str) -> dict[str, Any]:
+    # The active scheduler and every worker beat every few seconds (scheduler/jobs.py,
+    # scheduler/worker.py); a stale beat means none is running.
     with rt.db.session() as session:
-        beat = session.scalar(select(Heartbeat).where(Heartbeat.name == "scheduler"))
+        beat = session.scalar(select(Heartbeat).where(Heartbeat.name == name))
     if beat is None:
         return {"ok": False, "detail": "no heartbeat yet"}
     age = (utcnow() - beat.beat_at).total_seconds()
@@ -44,7 +46,8 @@ def check(rt: Runtime) -> dict[str, dict[str, Any]]:
         "database": lambda: _database(rt),
         "rasa": lambda: _http(f"{rt.settings.rasa_url}/"),
         "action_server": lambda: _http(f"{rt.settings.action_server_url}/health"),
-        "scheduler": lambda: _scheduler(rt),
+        "scheduler": lambda: _heartbeat(rt, "scheduler"),
+        "worker": lambda: _heartbeat(rt, "worker"),
     }
     results: dict[str, dict[str, Any]] = {}
     with ThreadPoolExecutor(len(probes)) as pool:

@@ -196,8 +196,9 @@ def test_twilios_own_rules_are_applied(
         [
             ("To", f"whatsapp:{VICTIM}"),
             ("From", OURS_WHATSAPP),
-            ("ContentSid", "HX" + "0" * 32),
-            ("ContentVariables", '{"1": "Bethan"}'),
+            # The welcome's approved template (config/whatsapp_templates.json).
+            ("ContentSid", "HX3d862ff3e0b9e58014cb5f827f9cc654"),
+            ("ContentVariables", '{"1": "CR-2026-0001"}'),
         ],
     ],
     ids=["messaging service", "two pictures", "whatsapp template"],
@@ -290,6 +291,6 @@ def test_a_missing_spec_answers_500_saying_run_make(
     ],
 )
 def test_segments_follow_gsm7_and_ucs2(body: str, count: int) -> None:
-    from webhooks.devphone.resources import segments
+    from services.segments import segments
 
     assert segments(body) == count

@@ -7,10 +7,12 @@ import dataclasses
 import subprocess
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
 
+from scheduler.service import SchedulerService
 from scheduler.worker import Worker
 from services.runtime import Runtime
 from services.settings import Settings
@@ -27,9 +29,13 @@ from tests.support.proxy import FaultProxy
 @dataclasses.dataclass
 class RasaStack:
     rasa: Process
-    actions: Process
     proxy: FaultProxy
+    # Rasa calls the action server through this proxy, which each test points at an action
+    # server of its own (`action_server`): the actions read and write the test's database.
+    action_proxy: FaultProxy
     action_url: str
+    env: dict[str, str]
+    logs: Path
 
 
 @pytest.fixture(scope="session")
@@ -44,18 +50,14 @@ def rasa_stack(tmp_path_factory: pytest.TempPathFactory, db_kind: str) -> Iterat
         if reason:
             pytest.skip(f"PostgreSQL tests skipped: {reason}")
         pg_name, tracker_db = create_pg_database("rasa")
-    action_port, rasa_port = free_port(), free_port()
-    action_url = f"http://127.0.0.1:{action_port}"
+    rasa_port = free_port()
+    # Nothing listens there until a test starts its action server and points the proxy at it.
+    action_proxy = FaultProxy(free_port())
+    action_url = action_proxy.url
     env = base_env(DATABASE_URL=tracker_db, ACTION_SERVER_URL=f"{action_url}/webhook")
     endpoints = logs / "endpoints.yml"
     subprocess.run(
         [str(APP_PY), str(ROOT / "scripts/rasa_endpoints.py"), str(endpoints)], env=env, check=True
-    )
-    actions = Process(
-        "actions",
-        [str(APP_PY), "-m", "rasa_sdk", "--actions", "bot.actions", "--port", str(action_port)],
-        env,
-        logs,
     )
     rasa = Process(
         "rasa",
@@ -78,19 +80,49 @@ def rasa_stack(tmp_path_factory: pytest.TempPathFactory, db_kind: str) -> Iterat
     )
     proxy = FaultProxy(rasa_port)
     try:
-        actions.wait_http(f"{action_url}/health", timeout=60)
         rasa.wait_http(f"http://127.0.0.1:{rasa_port}/", timeout=240)
-        yield RasaStack(rasa=rasa, actions=actions, proxy=proxy, action_url=action_url)
+        yield RasaStack(
+            rasa=rasa,
+            proxy=proxy,
+            action_proxy=action_proxy,
+            action_url=action_url,
+            env=env,
+            logs=logs,
+        )
     finally:
         proxy.close()
+        action_proxy.close()
         rasa.stop()
-        actions.stop()
         if pg_name:
             drop_pg_database(pg_name)
 
 
 @pytest.fixture
-def settings(settings: Settings, rasa_stack: RasaStack) -> Settings:
+def action_server(database_url: str, rasa_stack: RasaStack, tmp_path: Path) -> Iterator[Process]:
+    """The real action server on this test's database, where Rasa's action proxy points.
+
+    Rasa starts once per session, but the actions read and write the app's database, which
+    is new for each test; an action server starts in a few seconds, so each test has its own.
+    """
+    port = free_port()
+    env = {**rasa_stack.env, "DATABASE_URL": database_url}
+    actions = Process(
+        "actions",
+        [str(APP_PY), "-m", "rasa_sdk", "--actions", "bot.actions", "--port", str(port)],
+        env,
+        tmp_path,
+    )
+    try:
+        actions.wait_http(f"http://127.0.0.1:{port}/health", timeout=60)
+        rasa_stack.action_proxy.target_port = port
+        rasa_stack.action_proxy.mode = "pass"
+        yield actions
+    finally:
+        actions.stop()
+
+
+@pytest.fixture
+def settings(settings: Settings, rasa_stack: RasaStack, action_server: Process) -> Settings:
     """The test's settings, pointed at the real Rasa (through the fault proxy)."""
     rasa_stack.proxy.mode = "pass"
     return dataclasses.replace(
@@ -99,23 +131,33 @@ def settings(settings: Settings, rasa_stack: RasaStack) -> Settings:
 
 
 class WorkerThread:
-    """The worker loop, in this process, for one test."""
+    """The worker loop and the (active) scheduler, in this process, for one test."""
 
     def __init__(self, rt: Runtime) -> None:
         self.worker = Worker(rt)
-        self.thread = threading.Thread(target=self.worker.run, daemon=True)
+        self.scheduler = SchedulerService(rt)
+        self.threads = [
+            threading.Thread(target=self.worker.run, daemon=True),
+            threading.Thread(target=self.scheduler.run, daemon=True),
+        ]
 
     def __enter__(self) -> Worker:
-        self.thread.start()
+        for thread in self.threads:
+            thread.start()
+        if not self.scheduler.active.wait(30):
+            raise RuntimeError("the scheduler did not become active")
         return self.worker
 
     def __exit__(self, *exc: object) -> None:
         self.worker.stop()
-        self.thread.join(30)
+        self.scheduler.stop()
+        for thread in self.threads:
+            thread.join(30)
 
 
 @pytest.fixture
 def worker(app: Flask, live_server: object) -> Iterator[Worker]:
+    """A worker and the active scheduler: everything that runs in the background."""
     rt: Runtime = app.extensions["runtime"]
     with WorkerThread(rt) as running:
         yield running

@@ -9,9 +9,10 @@ from flask.testing import FlaskClient
 
 from models import Language
 from scheduler.worker import Worker
+from services.consent import OPTED_OUT_REASON
 from services.texts import TEXTS
 from tests.conftest import LiveServer
-from tests.support.bot import response
+from tests.support.bot import first_reply
 from tests.support.factories import new_case_with_quiet_victim
 from tests.support.handset import Handset
 
@@ -64,9 +65,9 @@ def test_danger_words_get_999_in_their_language_and_an_urgent_handoff(
     assert handoff["priority"] == "urgent" and handoff["reason"] == "danger words"
     assert handoff["case_ref"] == "CR-E2E-DANGER" and handoff["victim_id"] is not None
 
-    # The conversation stays with the bot until officers can answer (the console's issue).
+    # The conversation waits for an officer, and the bot still answers until one claims it.
     handset.send("hello" if language == "en" else "shwmae")
-    assert handset.wait_for(2)[1]["body"] == response("utter_greet", language)
+    assert handset.wait_for(2)[1]["body"] == first_reply("utter_greet", language)
 
 
 def test_opted_out_number_in_danger_is_sent_nothing_but_an_officer_is_asked(
@@ -76,8 +77,14 @@ def test_opted_out_number_in_danger_is_sent_nothing_but_an_officer_is_asked(
     handset = Handset(live_server.url, MEGAN)
     handset.send("STOP")
     assert handset.wait_for(1)[0]["body"] == TEXTS["opted_out"][Language.EN]
-    assert _open_handoffs(client, auth) == []
+    # The officer in charge is asked to agree another way to keep them informed.
+    [opted_out] = _open_handoffs(client, auth)
+    assert opted_out["priority"] == "normal" and opted_out["reason"] == OPTED_OUT_REASON
     handset.send("he's at the door, going to kill me")
-    [handoff] = _wait_for_handoffs(client, auth)
+    deadline = time.monotonic() + 30
+    while _open_handoffs(client, auth)[0]["priority"] != "urgent":
+        assert time.monotonic() < deadline, "the danger words raised no urgent handoff"
+        time.sleep(0.2)
+    [handoff] = _open_handoffs(client, auth)  # the same one, raised: one per conversation
     assert len(handset.settle(quiet=2)) == 1  # carriers require silence after STOP
     assert handoff["priority"] == "urgent" and handoff["reason"] == "danger words"

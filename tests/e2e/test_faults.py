@@ -18,7 +18,7 @@ from services.runtime import Runtime
 from services.settings import Settings
 from tests.conftest import LiveServer
 from tests.e2e.conftest import RasaStack, WorkerThread, env_for
-from tests.support.bot import response
+from tests.support.bot import first_reply
 from tests.support.factories import message_sid, new_case_with_quiet_victim
 from tests.support.handset import Handset
 from tests.support.processes import APP_PY, ROOT, Process
@@ -26,7 +26,7 @@ from tests.support.processes import APP_PY, ROOT, Process
 pytestmark = pytest.mark.e2e
 
 MEGAN = "+447700900301"
-GREETING = response("utter_greet", "en")
+GREETING = first_reply("utter_greet", "en")
 
 
 @pytest.fixture
@@ -156,7 +156,7 @@ def spawn_worker(settings: Settings, tmp_path: Path) -> Iterator[Callable[[], Pr
     def spawn() -> Process:
         process = Process(
             f"worker{len(started)}",
-            [str(APP_PY), "-m", "scheduler"],
+            [str(APP_PY), "-m", "scheduler.worker"],
             env_for(settings),
             tmp_path,
         )

@@ -16,7 +16,7 @@ from scheduler.worker import Worker
 from services.settings import Settings
 from tests.conftest import free_port
 from tests.e2e.conftest import RasaStack
-from tests.support.bot import response
+from tests.support.bot import first_reply
 from tests.support.factories import quiet_hours_covering_now
 from tests.support.handset import Handset
 from tests.support.processes import APP_PY, ROOT, base_env
@@ -35,7 +35,7 @@ def test_healthz_names_every_component_and_answers_200_when_all_are_up(
         time.sleep(0.3)
     body = answer.get_json()
     assert answer.status_code == 200, body
-    assert set(body["components"]) == {"database", "rasa", "action_server", "scheduler"}
+    assert set(body["components"]) == {"database", "rasa", "action_server", "scheduler", "worker"}
     assert all(c["ok"] for c in body["components"].values())
 
 
@@ -50,10 +50,12 @@ def test_healthz_is_503_when_rasa_is_down(
     assert components["database"]["ok"] is True
 
 
-def test_healthz_is_503_without_a_worker(client: FlaskClient) -> None:
+def test_healthz_is_503_without_a_worker_or_a_scheduler(client: FlaskClient) -> None:
     answer = client.get("/healthz")
     assert answer.status_code == 503
-    assert answer.get_json()["components"]["scheduler"]["ok"] is False
+    components = answer.get_json()["components"]
+    assert components["scheduler"]["ok"] is False
+    assert components["worker"]["ok"] is False
 
 
 def test_run_service_starts_everything_answers_hello_and_stops_on_ctrl_c(
@@ -121,7 +123,7 @@ def test_run_service_starts_everything_answers_hello_and_stops_on_ctrl_c(
         )
         phone = Handset(base, "+447700900401")
         phone.send("hello")
-        assert [m["body"] for m in phone.wait_for(1)] == [response("utter_greet", "en")]
+        assert [m["body"] for m in phone.wait_for(1)] == [first_reply("utter_greet", "en")]
     finally:
         os.killpg(run.pid, signal.SIGINT)
         try:

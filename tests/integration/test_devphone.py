@@ -171,11 +171,35 @@ def test_status_callbacks_advance_the_message(rt: Runtime, served: object) -> No
         assert record is not None and record.status == "delivered" and record.sent_at is not None
 
 
-def test_whatsapp_is_read_after_delivery(rt: Runtime, served: object) -> None:
+def test_whatsapp_is_read_after_delivery(client: FlaskClient, rt: Runtime, served: object) -> None:
+    client.post("/devphone/send", json={"handset": HANDSET, "channel": "whatsapp", "body": "Helo"})
     message = outbound(rt, f"whatsapp:{HANDSET}", Channel.WHATSAPP, "Diolch â chroeso, ŵyr")
 
     assert eventually(lambda: status_of(rt, message.id) is MessageStatus.READ)
     assert reported(rt, message.twilio_sid or "") == ["sent", "delivered", "read"]
+
+
+def test_whatsapp_free_text_outside_the_24_hour_window_fails_as_whatsapp_does(
+    rt: Runtime, served: object
+) -> None:
+    message = outbound(rt, f"whatsapp:{HANDSET}", Channel.WHATSAPP, "Diolch â chroeso, ŵyr")
+
+    assert eventually(lambda: status_of(rt, message.id) is MessageStatus.FAILED)
+    with rt.db.session() as session:
+        assert session.get_one(Message, message.id).error_code == 63016
+
+
+def test_a_whatsapp_template_shows_its_approved_text_filled_in(rt: Runtime, served: object) -> None:
+    template = rt.templates.get("code_update", Language.CY)
+    assert template is not None
+    variables = template.variables({"case_ref": "CR-1", "summary": "Mae dyn wedi'i arestio."})
+    accepted = rt.twilio.send(
+        f"whatsapp:{HANDSET}", Channel.WHATSAPP, "", template.content_sid, variables
+    )
+    with rt.db.session() as session:
+        shown = session.scalar(select(DevPhoneMessage).where(DevPhoneMessage.sid == accepted.sid))
+        assert shown is not None and shown.content_sid == template.content_sid
+        assert shown.body.startswith("Diweddariad am eich achos CR-1: Mae dyn wedi'i arestio.")
 
 
 def test_callbacks_out_of_order_do_not_undo_delivery(

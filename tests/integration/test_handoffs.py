@@ -226,8 +226,8 @@ def test_danger_words_get_999_in_the_victims_language_and_an_urgent_handoff(
     with rt.db.session() as session:
         inbound = session.scalar(select(Message).where(Message.direction == Direction.INBOUND))
         assert inbound is not None and inbound.status is MessageStatus.PROCESSED
-        # The state is left alone: the bot keeps answering until officers can (the console).
-        assert session.get_one(Conversation, conversation_id).state.value == "bot"
+        # The conversation waits for an officer (the console); the bot still answers meanwhile.
+        assert session.get_one(Conversation, conversation_id).state.value == "waiting_for_officer"
 
 
 def test_unregistered_number_in_danger_gets_bilingual_999_and_a_handoff(

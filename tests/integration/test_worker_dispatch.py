@@ -48,5 +48,5 @@ def test_two_conversations_are_drained_in_parallel(
     assert worker.dispatch() == 0  # both still in hand: neither is started twice
     release.set()
     worker.pool.shutdown(wait=True)
-    assert sorted(seen) == sorted(due)
+    assert sorted(seen) == sorted(conversation_id for conversation_id, _ in due)
     assert not barrier.broken

@@ -99,7 +99,17 @@ ORDINARY = [
 ]
 
 
-@pytest.mark.parametrize("body", DANGER_EN + DANGER_CY)
+# Missed by the first net and by the model on the held-out NLU split (docs/NLU.md).
+MISSED_ONCE = [
+    "i'm really scared",
+    "i can hear someone downstairs",
+    "mae rhywun yn torri mewn",
+    "dw i wedi llyncu tabledi",
+    "I've taken all my tablets",
+]
+
+
+@pytest.mark.parametrize("body", DANGER_EN + DANGER_CY + MISSED_ONCE)
 def test_danger_phrasings_match(body: str) -> None:
     assert in_danger(body), body
 

@@ -48,7 +48,19 @@ def test_a_notification_moves_only_forward_and_is_handed_over_once() -> None:
     assert may_move(queued, sent) and may_move(queued, NotificationStatus.FAILED)
     assert not may_move(pending, sent)  # only through the outbox
     assert not may_move(queued, pending)  # never handed over twice
-    for final in (sent, NotificationStatus.SUPPRESSED, NotificationStatus.FAILED):
+    # A scheduled one may be cancelled while it waits, and only then.
+    assert may_move(pending, NotificationStatus.CANCELLED)
+    assert not may_move(queued, NotificationStatus.CANCELLED)
+    # Undelivered on WhatsApp: back to queued for the SMS fallback, or failed.
+    assert {to for to in NotificationStatus if may_move(sent, to)} == {
+        queued,
+        NotificationStatus.FAILED,
+    }
+    for final in (
+        NotificationStatus.SUPPRESSED,
+        NotificationStatus.CANCELLED,
+        NotificationStatus.FAILED,
+    ):
         assert not any(may_move(final, to) for to in NotificationStatus)
     notification = Notification(status=queued)
     with pytest.raises(IllegalTransition):

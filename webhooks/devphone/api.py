@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hmac
 import struct
@@ -86,12 +87,30 @@ def create(account_sid: str) -> Response:
         return error_json(rejected, 400, to=verdict.recipient, from_=verdict.sender)
     media = form.get("MediaUrl") or []
     now = utcnow()
+    whatsapp = verdict.recipient.startswith("whatsapp:")
+    body = form.get("Body") or ""
+    content_sid = form.get("ContentSid")
+    if content_sid:
+        template = rt.templates.by_sid(content_sid)
+        if template is None:
+            return error_json(20404, 404, message=f"Content {content_sid} was not found")
+        # The handset shows what WhatsApp would: the approved text, filled in.
+        body = template.render(form.get("ContentVariables"))
+    elif whatsapp:
+        with rt.db.session() as session:
+            if not rules.whatsapp_window_open(session, verdict.recipient, now):
+                # As WhatsApp does: free text outside the 24-hour window is taken, then fails.
+                faults = dataclasses.replace(
+                    faults,
+                    callback_statuses=["failed"],
+                    callback_error_code=rules.OUTSIDE_WINDOW,
+                )
     message = DevPhoneMessage(
         sid=new_sid("MM" if media else "SM"),
         direction="to_handset",
         handset=verdict.recipient,
         service_number=verdict.sender,
-        body=form.get("Body") or "",
+        body=body,
         num_media=len(media),
         messaging_service_sid=form.get("MessagingServiceSid"),
         content_sid=form.get("ContentSid"),
@@ -108,7 +127,7 @@ def create(account_sid: str) -> Response:
         current_app._get_current_object(),  # type: ignore[attr-defined]
         message.sid,
         faults,
-        whatsapp=verdict.recipient.startswith("whatsapp:"),
+        whatsapp=whatsapp,
     )
     answer = _answer(op, 201, message_json(message, account_sid))
     if faults.delay_seconds:

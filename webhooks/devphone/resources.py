@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
-import math
 import secrets
 from collections import defaultdict
 from typing import Any
@@ -12,16 +11,9 @@ from typing import Any
 from flask import Response, jsonify
 
 from models.devphone import DevPhoneMessage
+from services.segments import segments
 
 API_VERSION = "2010-04-01"
-
-# GSM 03.38: the basic set costs one septet a character, the extension set two (an escape
-# first). Anything else (an emoji, or Welsh ŵ and ŷ) makes the whole message UCS-2.
-GSM_BASIC = set(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-GSM_EXTENDED = set("^{}\\[~]|€\f")
 
 ERROR_MESSAGES = {
     20003: "Authenticate",
@@ -63,16 +55,6 @@ def rfc2822(moment: dt.datetime | None) -> str | None:
     if moment is None:
         return None
     return email.utils.format_datetime(moment.astimezone(dt.UTC).replace(microsecond=0))
-
-
-def segments(body: str) -> int:
-    """How many SMS segments carry `body`: 160/153 septets in GSM-7, else 70/67 in UCS-2."""
-    if all(ch in GSM_BASIC or ch in GSM_EXTENDED for ch in body):
-        length, single, multi = len(body) + sum(ch in GSM_EXTENDED for ch in body), 160, 153
-    else:
-        # UCS-2 on the air is UTF-16: a character outside the BMP (most emoji) takes two units.
-        length, single, multi = len(body.encode("utf-16-le")) // 2, 70, 67
-    return 1 if length <= single else math.ceil(length / multi)
 
 
 def error_json(code: int, status: int, **details: str) -> Response:

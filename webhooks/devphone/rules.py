@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
 from models import Channel
+from models.devphone import DevPhoneMessage
 from services.settings import Settings
 from services.twilio_gateway import sender_address
 
@@ -71,3 +76,20 @@ def check_create(form: Mapping[str, Any], settings: Settings) -> Refusal | Addre
     if isinstance(body, str) and len(body) > MAX_BODY:
         return Refusal(21617)
     return Addresses(sender=sender, recipient=to)
+
+
+# WhatsApp's "re-engagement" error: free text outside the 24-hour customer service window.
+# Kept apart from the outbox's own rule (services/outbox.py) on purpose: the dev phone plays
+# Twilio, and a shared constant would let a mistake in one hide in both.
+OUTSIDE_WINDOW = 63016
+WHATSAPP_WINDOW = dt.timedelta(hours=24)
+
+
+def whatsapp_window_open(session: Session, handset: str, now: dt.datetime) -> bool:
+    """Whether `handset` wrote to us on WhatsApp within the last 24 hours."""
+    last = session.scalar(
+        select(func.max(DevPhoneMessage.created_at)).where(
+            DevPhoneMessage.handset == handset, DevPhoneMessage.direction == "from_handset"
+        )
+    )
+    return last is not None and now - last < WHATSAPP_WINDOW

@@ -1,0 +1,98 @@
+"""What the active scheduler runs, and how often.
+
+APScheduler's persistent job store keeps jobs as textual references ("scheduler.jobs:name"),
+so each job here is a plain function that finds the process's runtime through bind(). Every
+job is safe to run twice, or late, or on two schedulers for a moment during a failover: the
+state lives in the database, planners deduplicate by key, and hand-overs are conditional
+UPDATEs. A restart therefore loses nothing (what came due meanwhile is found) and doubles
+nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from models import utcnow
+from services import handoffs, notifications, wake
+from services.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+_runtime: Runtime | None = None
+
+
+def bind(rt: Runtime | None) -> None:
+    """Give the jobs this process's runtime (the scheduler service does, when it starts)."""
+    global _runtime
+    _runtime = rt
+
+
+def _rt() -> Runtime:
+    if _runtime is None:
+        raise RuntimeError("scheduler jobs run only inside the scheduler service")
+    return _runtime
+
+
+def heartbeat() -> None:
+    """Tell /healthz that the active scheduler is alive."""
+    from scheduler.worker import beat
+
+    rt = _rt()
+    with rt.db.session() as session:
+        beat(session, "scheduler", owner=rt.owner_name)
+
+
+def hand_over_due() -> None:
+    """Put due notifications in the outbox, then nudge a worker to send them."""
+    rt = _rt()
+    if notifications.hand_over_due(rt.db, rt.templates):
+        wake.nudge(rt.settings.worker_wake_addr)
+
+
+def plan_check_ins() -> None:
+    """Plan a check-in for every victim who has heard nothing for their chosen interval."""
+    rt = _rt()
+    with rt.db.session() as session:
+        planned = notifications.plan_check_ins(session)
+    if planned:
+        log.info("planned %d check-ins", planned)
+
+
+def plan_needs_invitations() -> None:
+    """Invite victims to the needs questionnaire, and remind them once."""
+    rt = _rt()
+    days = dt.timedelta(days=1)
+    with rt.db.session() as session:
+        planned = notifications.plan_needs_invitations(
+            session,
+            invite_after=days * rt.settings.needs_invite_after_days,
+            remind_after=days * rt.settings.needs_remind_after_days,
+        )
+    if planned:
+        log.info("planned %d questionnaire invitations or reminders", planned)
+
+
+def flag_overdue_handoffs() -> None:
+    """Tell victims whose request has waited too long for an officer when to expect contact,
+    and mark it overdue for supervisors."""
+    rt = _rt()
+    with rt.db.session() as session:
+        flagged = handoffs.flag_overdue(
+            session, utcnow(), dt.timedelta(minutes=rt.settings.handoff_claim_minutes)
+        )
+    if flagged:
+        log.warning("%d handoffs waited too long for an officer", len(flagged))
+        wake.nudge(rt.settings.worker_wake_addr)
+
+
+def every(rt: Runtime) -> dict[str, float]:
+    """Each job's interval in seconds. Hand-over is near real time; planning need not be."""
+    planning = rt.settings.planning_interval_seconds
+    return {
+        "heartbeat": 5.0,
+        "hand_over_due": 1.0,
+        "plan_check_ins": planning,
+        "plan_needs_invitations": planning,
+        "flag_overdue_handoffs": 30.0,
+    }

@@ -1,0 +1,118 @@
+"""The scheduler process: APScheduler with a persistent job store, exactly one active.
+
+Each copy loops: stand by until it holds the lock (scheduler/lock.py), then run the jobs
+(scheduler/jobs.py) until it is stopped or loses the lock. A standby tries every
+`scheduler_standby_seconds` (5 s by default), so it takes over well within a minute of the
+active copy's death.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import signal
+import threading
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy.pool import NullPool
+
+from models.db import make_engine
+from models.scheduling import JOBS_TABLE
+from scheduler import jobs
+from scheduler.lock import ActiveLock, lock_for
+from services import leases
+from services.runtime import Runtime
+from services.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# How often the active copy checks that its lock is still its own.
+LOCK_CHECK_SECONDS = 2.0
+
+
+class SchedulerService:
+    """Stands by, or runs the jobs while it holds the lock."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.owner = leases.new_owner()
+        self.stopping = threading.Event()
+        self.active = threading.Event()
+        self.lock: ActiveLock = lock_for(rt.db)
+
+    def run(self) -> None:
+        """Loop until stop(): stand by, then be active while the lock is ours."""
+        log.info("scheduler %s started; standing by for the lock", self.owner)
+        while not self.stopping.is_set():
+            if self.lock.try_acquire():
+                try:
+                    self._run_active()
+                finally:
+                    self.lock.release()
+                    self.active.clear()
+            else:
+                self.stopping.wait(self.rt.settings.scheduler_standby_seconds)
+        log.info("scheduler %s stopped", self.owner)
+
+    def _run_active(self) -> None:
+        log.info("scheduler %s is the active scheduler", self.owner)
+        self.rt.owner_name = self.owner
+        jobs.bind(self.rt)
+        scheduler = BackgroundScheduler(
+            # An engine of its own, without a pool: the job store disposes its engine when it
+            # shuts down, possibly while APScheduler's own thread is still using a connection;
+            # a pooled one would then be left to the garbage collector, open.
+            jobstores={
+                "default": SQLAlchemyJobStore(
+                    engine=make_engine(self.rt.settings.database_url, poolclass=NullPool),
+                    tablename=JOBS_TABLE,
+                )
+            },
+            executors={"default": ThreadPoolExecutor(4)},
+            # After a pause (a restart, a failover) a job runs once, not once per missed turn.
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
+            timezone=dt.UTC,
+        )
+        now = dt.datetime.now(dt.UTC)
+        for name, seconds in jobs.every(self.rt).items():
+            scheduler.add_job(
+                f"scheduler.jobs:{name}",
+                "interval",
+                seconds=seconds,
+                id=name,
+                name=name,
+                replace_existing=True,
+                next_run_time=now,
+            )
+        scheduler.start()
+        self.active.set()
+        try:
+            while not self.stopping.wait(LOCK_CHECK_SECONDS):
+                if not self.lock.held():
+                    log.error("scheduler %s lost its lock; standing by again", self.owner)
+                    break
+        finally:
+            scheduler.shutdown(wait=True)
+            jobs.bind(None)
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+
+def main() -> None:
+    """Entry point of `python -m scheduler`."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # APScheduler logs every run of every job at INFO: several a second.
+    logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
+    rt = Runtime(Settings.from_env())
+    service = SchedulerService(rt)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: service.stop())
+    try:
+        service.run()
+    finally:
+        rt.close()
