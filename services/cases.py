@@ -63,6 +63,17 @@ def _clock(value: Any, name: str) -> dt.time:
     raise InvalidField(name, "must be a time as HH:MM")
 
 
+def moment(raw: Any, name: str) -> dt.datetime:
+    """An ISO 8601 time with its UTC offset (a time without one is ambiguous), or InvalidField."""
+    try:
+        value = dt.datetime.fromisoformat(raw) if isinstance(raw, str) else None
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None:
+        raise InvalidField(name, "must be an ISO 8601 time with a UTC offset")
+    return value
+
+
 def find_case(session: Session, case_ref: str) -> Case:
     """The case with this reference, or NotFound."""
     case = session.scalar(select(Case).where(Case.case_ref == case_ref))
@@ -146,13 +157,7 @@ def record_event(
     """Store a case event and its plain-language summary; plan the notifications it needs."""
     case = find_case(session, case_ref)
     event_type = _choice(payload, "type", EventType)
-    raw = payload.get("occurred_at")
-    try:
-        occurred_at = dt.datetime.fromisoformat(raw) if isinstance(raw, str) else None
-    except ValueError:
-        occurred_at = None
-    if occurred_at is None or occurred_at.tzinfo is None:
-        raise InvalidField("occurred_at", "must be an ISO 8601 time with a UTC offset")
+    occurred_at = moment(payload.get("occurred_at"), "occurred_at")
     event = CaseEvent(
         case_id=case.id,
         type=event_type,

@@ -23,7 +23,7 @@ from models import (
     utcnow,
 )
 from services import notifications
-from services.cases import find_case
+from services.cases import find_case, moment
 from services.errors import Conflict, InvalidField, NotFound
 
 MAX_TEXT = 1000
@@ -33,12 +33,7 @@ FURTHEST_AHEAD = dt.timedelta(days=366)
 
 
 def _send_at(raw: Any) -> dt.datetime:
-    try:
-        value = dt.datetime.fromisoformat(raw) if isinstance(raw, str) else None
-    except ValueError:
-        value = None
-    if value is None or value.tzinfo is None:
-        raise InvalidField("send_at", "must be an ISO 8601 time with a UTC offset")
+    value = moment(raw, "send_at")
     now = utcnow()
     if value < now - PAST_SLACK:
         raise InvalidField("send_at", "must not be in the past")
