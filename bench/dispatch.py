@@ -23,6 +23,7 @@ import argparse
 import contextlib
 import datetime as dt
 import shlex
+import signal
 import socket
 import sys
 import tempfile
@@ -33,7 +34,15 @@ from pathlib import Path
 import requests
 from sqlalchemy import func, insert, select
 
-from bench.pipeline import NOT_INHERITED, BenchError, free_port, fresh_database, say
+from bench.pipeline import (
+    NOT_INHERITED,
+    STOP_SIGNALS,
+    BenchError,
+    free_port,
+    fresh_database,
+    say,
+    terminate,
+)
 from models import (
     Case,
     CaseVictim,
@@ -232,6 +241,9 @@ def main(argv: list[str] | None = None) -> int:
         "--database-url", default=None, help="a PostgreSQL server URL to run on instead of SQLite"
     )
     args = parser.parse_args(argv)
+    # Ctrl-C and SIGTERM stop the web app and the worker it started, too.
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, terminate)
     work = Path(tempfile.mkdtemp(prefix="bench-dispatch-"))
     say(f"working in {work}")
     try:
@@ -247,6 +259,9 @@ def main(argv: list[str] | None = None) -> int:
     except BenchError as exc:
         print(f"bench: cannot measure: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("bench: interrupted; everything it started is stopped", file=sys.stderr)
+        return 130
     print("target: dispatch of at least 200 messages a second with the rate limit off")
     return 0
 

@@ -992,7 +992,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _terminate(signum: int, _frame: FrameType | None) -> None:
+def terminate(signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
@@ -1145,7 +1145,7 @@ def main(argv: list[str] | None = None) -> int:
     # Ctrl-C and SIGTERM both stop everything (even where the shell started us with SIGINT
     # ignored, as it does for a background job).
     for sig in STOP_SIGNALS:
-        signal.signal(sig, _terminate)
+        signal.signal(sig, terminate)
     work = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
     say(f"working in {work}")
     keep = args.keep
