@@ -20,7 +20,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from models import Direction, Heartbeat, Message, MessageStatus, utcnow
-from services import leases, processing
+from services import leases, processing, wake
 from services.notifications import BULK_PRIORITY
 from services.runtime import Runtime
 from services.settings import Settings
@@ -94,6 +94,10 @@ class Worker:
         with self.lock:
             self.inflight.discard(conversation_id)
             self.bulk_inflight.discard(conversation_id)
+        if not self.stopping.is_set():
+            # A thread is free: look for more work now, not at the next poll. Without this,
+            # a burst would start only `bulk_slots` conversations a second.
+            wake.nudge(self.rt.settings.worker_wake_addr)
 
     def dispatch(self) -> int:
         """Start a drain for each due conversation not already in hand; how many started.
