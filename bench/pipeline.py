@@ -59,6 +59,7 @@ from models.migrate import upgrade
 from scripts import run_service
 from services.settings import DEV_AUTH_TOKEN
 from tests.support.factories import inbound_form, message_sid
+from tests.support.ports import spare_port
 from tests.support.processes import APP_PY, ROOT, Process, base_env, require_built
 
 WEBHOOK_PATH = "/twilio/messages"
@@ -125,9 +126,9 @@ def load() -> str:
 
 
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A port outside the ephemeral range (tests/support/ports.py): no outgoing connection
+    takes it between the choice and the child's bind."""
+    return spare_port(kind)
 
 
 def percentile(values: Sequence[float], p: float) -> float:

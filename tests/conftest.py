@@ -23,16 +23,11 @@ from models.migrate import upgrade
 from services.runtime import Runtime
 from services.settings import Settings
 from tests.support.clock import FakeClock
+from tests.support.ports import listening_socket, spare_port
 from webhooks import create_app
 
 API_TOKEN = "test-api-token"
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def free_port(kind: int = socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def postgres_unavailable_reason() -> str | None:
@@ -114,9 +109,21 @@ def database_url(db_kind: str, tmp_path: Path, migrated_template: str) -> Iterat
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
+def web_socket() -> Iterator[socket.socket]:
+    """The web app's listening socket, bound before anything is told its port.
+
+    The live server serves on it (and a test's gunicorn through `fd://`), so the port can
+    never be taken between choosing it and serving.
+    """
+    sock = listening_socket()
+    yield sock
+    sock.close()
+
+
+@pytest.fixture
+def settings(database_url: str, web_socket: socket.socket) -> Settings:
     """Settings for one test: its own database, ports, and quick retries."""
-    port = free_port()
+    port = int(web_socket.getsockname()[1])
     base = f"http://127.0.0.1:{port}"
     return dataclasses.replace(
         Settings.from_env(),
@@ -126,7 +133,10 @@ def settings(database_url: str) -> Settings:
         twilio_api_base_url=f"{base}/devphone",
         devphone_enabled=True,
         api_token=API_TOKEN,
-        worker_wake_addr=("127.0.0.1", free_port(socket.SOCK_DGRAM)),
+        # A worker's wake-up port can only be given as a number: one outside the ephemeral
+        # range (tests/support/ports.py). Were it taken, nudges would only be lost, and the
+        # worker's one-second poll finds the work all the same.
+        worker_wake_addr=("127.0.0.1", spare_port(socket.SOCK_DGRAM)),
         retry_base_seconds=0.2,
         retry_cap_seconds=1.0,
         twilio_timeout=5.0,
@@ -169,10 +179,18 @@ def auth() -> dict[str, str]:
 
 
 class LiveServer:
-    """The app served over real HTTP on a free port, in a thread."""
+    """The app served over real HTTP, in a thread, on a socket the test already holds."""
 
-    def __init__(self, app: Flask, port: int) -> None:
-        self.server: BaseWSGIServer = make_server("127.0.0.1", port, app, threaded=True)
+    def __init__(self, app: Flask, sock: socket.socket) -> None:
+        host, port = sock.getsockname()[:2]
+        try:
+            self.server: BaseWSGIServer = make_server(
+                host, port, app, threaded=True, fd=sock.fileno()
+            )
+        except SystemExit as exc:
+            # werkzeug exits the interpreter when it cannot serve; that must fail this test
+            # alone, not stop the session.
+            raise RuntimeError(f"the live server could not start on port {port}") from exc
         self.url = f"http://127.0.0.1:{port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -188,8 +206,8 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_server(app: Flask, settings: Settings) -> Iterator[LiveServer]:
-    with LiveServer(app, settings.port) as server:
+def live_server(app: Flask, web_socket: socket.socket) -> Iterator[LiveServer]:
+    with LiveServer(app, web_socket) as server:
         yield server
 
 

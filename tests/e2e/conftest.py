@@ -19,10 +19,18 @@ from services.settings import Settings
 from tests.conftest import (
     create_pg_database,
     drop_pg_database,
-    free_port,
     postgres_unavailable_reason,
 )
-from tests.support.processes import APP_PY, MODEL, RASA, ROOT, Process, base_env, require_built
+from tests.support.processes import (
+    APP_PY,
+    MODEL,
+    RASA,
+    ROOT,
+    Process,
+    base_env,
+    require_built,
+    start_http,
+)
 from tests.support.proxy import FaultProxy
 
 
@@ -38,63 +46,95 @@ class RasaStack:
     logs: Path
 
 
-@pytest.fixture(scope="session")
-def rasa_stack(tmp_path_factory: pytest.TempPathFactory, db_kind: str) -> Iterator[RasaStack]:
-    """A real `rasa run` with the trained model and the real action server."""
-    require_built()
-    logs = tmp_path_factory.mktemp("rasa")
-    tracker_db = f"sqlite:///{logs / 'app.db'}"
-    pg_name = None
-    if db_kind == "postgresql":
-        reason = postgres_unavailable_reason()
-        if reason:
-            pytest.skip(f"PostgreSQL tests skipped: {reason}")
-        pg_name, tracker_db = create_pg_database("rasa")
-    rasa_port = free_port()
-    # Nothing listens there until a test starts its action server and points the proxy at it.
-    action_proxy = FaultProxy(free_port())
-    action_url = action_proxy.url
-    env = base_env(DATABASE_URL=tracker_db, ACTION_SERVER_URL=f"{action_url}/webhook")
-    endpoints = logs / "endpoints.yml"
-    subprocess.run(
-        [str(APP_PY), str(ROOT / "scripts/rasa_endpoints.py"), str(endpoints)], env=env, check=True
-    )
-    rasa = Process(
-        "rasa",
-        [
-            str(RASA),
-            "run",
-            "-m",
-            str(MODEL),
-            "--endpoints",
-            str(endpoints),
-            "--credentials",
-            str(ROOT / "bot/credentials.yml"),
-            "--interface",
-            "127.0.0.1",
-            "--port",
-            str(rasa_port),
-        ],
-        env,
-        logs,
-    )
-    proxy = FaultProxy(rasa_port)
-    try:
-        rasa.wait_http(f"http://127.0.0.1:{rasa_port}/", timeout=240)
-        yield RasaStack(
-            rasa=rasa,
-            proxy=proxy,
-            action_proxy=action_proxy,
-            action_url=action_url,
+class RasaService:
+    """`rasa run` with the trained model, started on first use and kept for the session.
+
+    A failed start fails the test that asked for it, and the next test tries again: a
+    session fixture that raised would fail every later test that uses it.
+    """
+
+    def __init__(self, logs: Path, db_kind: str) -> None:
+        self.logs = logs
+        self.db_kind = db_kind
+        self.stack: RasaStack | None = None
+        self.pg_name: str | None = None
+
+    def get(self) -> RasaStack:
+        if self.stack is not None and self.stack.rasa.popen.poll() is None:
+            return self.stack
+        self.close()
+        require_built()
+        tracker_db = f"sqlite:///{self.logs / 'app.db'}"
+        if self.db_kind == "postgresql":
+            reason = postgres_unavailable_reason()
+            if reason:
+                pytest.skip(f"PostgreSQL tests skipped: {reason}")
+            self.pg_name, tracker_db = create_pg_database("rasa")
+        # Nothing listens behind it until a test starts its action server and points it there.
+        action_proxy = FaultProxy(0)
+        env = base_env(DATABASE_URL=tracker_db, ACTION_SERVER_URL=f"{action_proxy.url}/webhook")
+        endpoints = self.logs / "endpoints.yml"
+        subprocess.run(
+            [str(APP_PY), str(ROOT / "scripts/rasa_endpoints.py"), str(endpoints)],
             env=env,
-            logs=logs,
+            check=True,
         )
-    finally:
-        proxy.close()
-        action_proxy.close()
-        rasa.stop()
-        if pg_name:
-            drop_pg_database(pg_name)
+
+        def argv(port: int) -> list[str]:
+            return [
+                str(RASA),
+                "run",
+                "-m",
+                str(MODEL),
+                "--endpoints",
+                str(endpoints),
+                "--credentials",
+                str(ROOT / "bot/credentials.yml"),
+                "--interface",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ]
+
+        try:
+            rasa, rasa_port = start_http(
+                "rasa", argv, lambda port: f"http://127.0.0.1:{port}/", env, self.logs, 240
+            )
+        except BaseException:
+            action_proxy.close()
+            raise
+        self.stack = RasaStack(
+            rasa=rasa,
+            proxy=FaultProxy(rasa_port),
+            action_proxy=action_proxy,
+            action_url=action_proxy.url,
+            env=env,
+            logs=self.logs,
+        )
+        return self.stack
+
+    def close(self) -> None:
+        if self.stack is not None:
+            self.stack.proxy.close()
+            self.stack.action_proxy.close()
+            self.stack.rasa.stop()
+            self.stack = None
+        if self.pg_name:
+            drop_pg_database(self.pg_name)
+            self.pg_name = None
+
+
+@pytest.fixture(scope="session")
+def rasa_service(tmp_path_factory: pytest.TempPathFactory, db_kind: str) -> Iterator[RasaService]:
+    service = RasaService(tmp_path_factory.mktemp("rasa"), db_kind)
+    yield service
+    service.close()
+
+
+@pytest.fixture
+def rasa_stack(rasa_service: RasaService) -> RasaStack:
+    """A real `rasa run` with the trained model (one per session) and its proxies."""
+    return rasa_service.get()
 
 
 @pytest.fixture
@@ -104,16 +144,24 @@ def action_server(database_url: str, rasa_stack: RasaStack, tmp_path: Path) -> I
     Rasa starts once per session, but the actions read and write the app's database, which
     is new for each test; an action server starts in a few seconds, so each test has its own.
     """
-    port = free_port()
     env = {**rasa_stack.env, "DATABASE_URL": database_url}
-    actions = Process(
+    actions, port = start_http(
         "actions",
-        [str(APP_PY), "-m", "rasa_sdk", "--actions", "bot.actions", "--port", str(port)],
+        lambda port: [
+            str(APP_PY),
+            "-m",
+            "rasa_sdk",
+            "--actions",
+            "bot.actions",
+            "--port",
+            str(port),
+        ],
+        lambda port: f"http://127.0.0.1:{port}/health",
         env,
         tmp_path,
+        60,
     )
     try:
-        actions.wait_http(f"http://127.0.0.1:{port}/health", timeout=60)
         rasa_stack.action_proxy.target_port = port
         rasa_stack.action_proxy.mode = "pass"
         yield actions

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import socket
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -204,7 +205,12 @@ def test_worker_killed_while_twilio_is_answering_sends_once(
 
 
 def test_web_killed_and_restarted_with_twilio_retrying_loses_and_doubles_nothing(
-    settings: Settings, client: FlaskClient, auth: dict[str, str], rt: Runtime, tmp_path: Path
+    settings: Settings,
+    client: FlaskClient,
+    auth: dict[str, str],
+    rt: Runtime,
+    tmp_path: Path,
+    web_socket: socket.socket,
 ) -> None:
     # The web app as its own process (gunicorn, as in production) on the test's port.
     new_case_with_quiet_victim(
@@ -216,12 +222,14 @@ def test_web_killed_and_restarted_with_twilio_retrying_loses_and_doubles_nothing
         "2",
         "--threads",
         "4",
+        # The test's own listening socket: the port stays held across the kill and restart.
         "--bind",
-        f"127.0.0.1:{settings.port}",
+        f"fd://{web_socket.fileno()}",
         "webhooks:create_app()",
     ]
+    fds = (web_socket.fileno(),)
     base = settings.public_base_url
-    web = Process("web", argv, env_for(settings), tmp_path)
+    web = Process("web", argv, env_for(settings), tmp_path, pass_fds=fds)
     restarted: Process | None = None
     try:
         web.wait_http(f"{base}/devphone", timeout=60)
@@ -230,7 +238,7 @@ def test_web_killed_and_restarted_with_twilio_retrying_loses_and_doubles_nothing
             sid = message_sid()
             assert phone.send("hello", sid=sid)["webhook_status"] == 200
             web.kill()
-            restarted = Process("web-restarted", argv, env_for(settings), tmp_path)
+            restarted = Process("web-restarted", argv, env_for(settings), tmp_path, pass_fds=fds)
             restarted.wait_http(f"{base}/devphone", timeout=60)
             # Twilio never saw an answer from the dead process, so it delivers again.
             assert phone.send("hello", sid=sid)["webhook_status"] == 200

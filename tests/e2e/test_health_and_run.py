@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -14,11 +15,11 @@ from flask.testing import FlaskClient
 
 from scheduler.worker import Worker
 from services.settings import Settings
-from tests.conftest import free_port
 from tests.e2e.conftest import RasaStack
 from tests.support.bot import first_reply
 from tests.support.factories import quiet_hours_covering_now
 from tests.support.handset import Handset
+from tests.support.ports import says_address_in_use, spare_port
 from tests.support.processes import APP_PY, ROOT, base_env
 
 pytestmark = pytest.mark.e2e
@@ -58,37 +59,82 @@ def test_healthz_is_503_without_a_worker_or_a_scheduler(client: FlaskClient) -> 
     assert components["worker"]["ok"] is False
 
 
+class RunService:
+    """`scripts/run_service.py` (what `make run` execs) as a child, with its output in a file."""
+
+    def __init__(self, settings: Settings, log_path: Path) -> None:
+        # Web, Rasa and the action server can only be told their ports by number: spare
+        # ones, and the whole service again on others if one was taken all the same.
+        self.port = spare_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = base_env(
+            DATABASE_URL=settings.database_url,
+            PORT=str(self.port),
+            RASA_URL=f"http://127.0.0.1:{spare_port()}",
+            ACTION_SERVER_URL=f"http://127.0.0.1:{spare_port()}/webhook",
+            WORKER_WAKE_ADDR=f"127.0.0.1:{spare_port(socket.SOCK_DGRAM)}",
+            API_TOKEN="run-service-token",
+        )
+        env.pop("PUBLIC_BASE_URL", None)
+        env.pop("TWILIO_API_BASE_URL", None)
+        self.log_path = log_path
+        self.log = log_path.open("wb")
+        self.popen = subprocess.Popen(
+            [str(APP_PY), str(ROOT / "scripts/run_service.py")],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_until_running(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while "Victim care messaging is running" not in self.output():
+            if self.popen.poll() is not None or says_address_in_use(self.output()):
+                raise RuntimeError(f"run_service stopped:\n{self.output()[-3000:]}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"run_service never said it was running:\n{self.output()[-3000:]}"
+                )
+            time.sleep(0.5)
+
+    def interrupt(self) -> None:
+        """Ctrl-C, as a person at the terminal would; kill -9 if it does not stop."""
+        if self.popen.poll() is None:
+            os.killpg(self.popen.pid, signal.SIGINT)
+        try:
+            self.popen.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait(10)
+        self.log.close()
+
+
+def start_run_service(settings: Settings, tmp_path: Path) -> RunService:
+    """The service started and answering, on ports nothing else held (three tries)."""
+    for attempt in range(3):
+        run = RunService(settings, tmp_path / f"run{attempt}.log")
+        try:
+            run.wait_until_running(240)
+            return run
+        except RuntimeError as exc:
+            run.interrupt()
+            if not says_address_in_use(str(exc)):
+                raise
+    raise RuntimeError("every set of ports tried was taken")
+
+
 def test_run_service_starts_everything_answers_hello_and_stops_on_ctrl_c(
     settings: Settings, tmp_path: Path
 ) -> None:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = base_env(
-        DATABASE_URL=settings.database_url,
-        PORT=str(port),
-        RASA_URL=f"http://127.0.0.1:{free_port()}",
-        ACTION_SERVER_URL=f"http://127.0.0.1:{free_port()}/webhook",
-        WORKER_WAKE_ADDR=f"127.0.0.1:{free_port()}",
-        API_TOKEN="run-service-token",
-    )
-    env.pop("PUBLIC_BASE_URL", None)
-    env.pop("TWILIO_API_BASE_URL", None)
-    log = (tmp_path / "run.log").open("wb")
-    run = subprocess.Popen(
-        [str(APP_PY), str(ROOT / "scripts/run_service.py")],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    run = start_run_service(settings, tmp_path)
+    base = run.base
     try:
-        deadline = time.monotonic() + 240
-        while "Victim care messaging is running" not in (tmp_path / "run.log").read_text():
-            assert run.poll() is None, (tmp_path / "run.log").read_text()[-3000:]
-            assert time.monotonic() < deadline, (tmp_path / "run.log").read_text()[-3000:]
-            time.sleep(0.5)
-        banner = (tmp_path / "run.log").read_text()
+        banner = run.output()
         assert f"{base}/devphone" in banner and "run-service-token" in banner
         headers = {"Authorization": "Bearer run-service-token"}
         assert (
@@ -125,13 +171,7 @@ def test_run_service_starts_everything_answers_hello_and_stops_on_ctrl_c(
         phone.send("hello")
         assert [m["body"] for m in phone.wait_for(1)] == [first_reply("utter_greet", "en")]
     finally:
-        os.killpg(run.pid, signal.SIGINT)
-        try:
-            run.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(run.pid, signal.SIGKILL)
-            run.wait(10)
-        log.close()
-    assert run.returncode is not None
-    stopped = (tmp_path / "run.log").read_text()
+        run.interrupt()
+    assert run.popen.returncode is not None
+    stopped = run.output()
     assert "Stopped after" in stopped, stopped[-2000:]

@@ -6,9 +6,12 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import requests
+
+from tests.support.ports import start_with_retry
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_PY = ROOT / ".venvs" / "app" / "bin" / "python"
@@ -19,7 +22,14 @@ MODEL = ROOT / "var" / "rasa-models" / "current.tar.gz"
 class Process:
     """A child process with its output in a log file, stopped for sure at the end."""
 
-    def __init__(self, name: str, argv: list[str], env: dict[str, str], log_dir: Path) -> None:
+    def __init__(
+        self,
+        name: str,
+        argv: list[str],
+        env: dict[str, str],
+        log_dir: Path,
+        pass_fds: tuple[int, ...] = (),
+    ) -> None:
         self.name = name
         self.log_path = log_dir / f"{name}.log"
         self.log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
@@ -30,6 +40,7 @@ class Process:
             stdout=self.log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            pass_fds=pass_fds,
         )
 
     def tail(self, lines: int = 40) -> str:
@@ -64,6 +75,33 @@ class Process:
             except subprocess.TimeoutExpired:
                 self.kill()
         self.log.close()
+
+
+def start_http(
+    name: str,
+    argv_for: Callable[[int], list[str]],
+    url_for: Callable[[int], str],
+    env: dict[str, str],
+    log_dir: Path,
+    timeout: float,
+) -> tuple[Process, int]:
+    """Start a server that can only be told its port, and wait until `url_for(port)` answers.
+
+    It gets a spare port (tests/support/ports.py); if the port was taken after all, the
+    server exits saying so and is started again on another. Any other failure stops it and
+    raises with its last output.
+    """
+
+    def start(port: int) -> Process:
+        process = Process(name, argv_for(port), env, log_dir)
+        try:
+            process.wait_http(url_for(port), timeout)
+        except BaseException:
+            process.stop()
+            raise
+        return process
+
+    return start_with_retry(start)
 
 
 def base_env(**overrides: str) -> dict[str, str]:
