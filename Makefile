@@ -57,7 +57,7 @@ demo-data: migrate
 	@$(APP_VENV)/bin/flask --app webhooks demo-data
 
 run: install model demo-data
-	@exec $(APP_PY) scripts/run_service.py
+	@exec $(APP_PY) -m scripts.run_service
 
 lint: $(APP_VENV)/.installed
 	@echo "==> ruff and mypy"

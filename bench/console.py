@@ -46,7 +46,7 @@ from models import (
     Victim,
 )
 from models.migrate import upgrade
-from services import officers
+from services.console import officers
 from services.runtime import Runtime
 from services.settings import Settings
 

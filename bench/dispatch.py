@@ -60,7 +60,7 @@ from models import (
 from models.db import Database
 from models.migrate import upgrade
 from scripts import run_service
-from services import notifications
+from services.casework import notifications
 from tests.support.processes import Process, base_env
 
 FIRST = 447700900000  # Ofcom's drama range: +447700900000 to +447700900999, nothing else.

@@ -5,7 +5,7 @@
 On a fresh database (SQLite in a temporary directory, then PostgreSQL when one answers), it
 puts N victims on cases (one in 28 of them last heard from over 28 days ago), and times:
 the scheduler's check-in pass over all of them (`notifications.plan_check_ins`, when it
-exists); one Code event per case recorded through `services.cases.record_event` (the API's
+exists); one Code event per case recorded through `services.casework.cases.record_event` (the API's
 path: one transaction per event, one notification planned per victim on the case); the
 worker's query for due notifications; the `hand_over_due` sweep that writes them to the
 outbox; and the compliance report over them.
@@ -49,7 +49,7 @@ from models import (
 )
 from models.db import Database
 from models.migrate import upgrade
-from services import cases, notifications, reports
+from services.casework import cases, notifications, reports
 
 PEOPLE = 1000  # +447700900000 to +447700900999: Ofcom's drama range, nothing else.
 VICTIMS_PER_CASE = 4

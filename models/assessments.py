@@ -109,7 +109,7 @@ class Referral(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     victim_id: Mapped[int] = mapped_column(ForeignKey("victims.id"), index=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
-    # The key of the service in the support data (services/support.py).
+    # The key of the service in the support data (services/assistant/support.py).
     service: Mapped[str] = mapped_column(String(64))
     consent_at: Mapped[Timestamp]
     created_at: Mapped[CreatedAt]

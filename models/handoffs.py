@@ -60,7 +60,7 @@ class Handoff(Base):
     __tablename__ = "handoffs"
     __table_args__ = (
         # At most one open handoff per conversation: a second reason raises the first
-        # (services/handoffs.py), and the database holds that even against a race.
+        # (services/console/handoffs.py), and the database holds that even against a race.
         Index(
             "uq_handoffs_one_open",
             "conversation_id",

@@ -32,7 +32,7 @@ class SentAs(enum.StrEnum):
     SMS = "sms"
 
 
-# The only moves a conversation makes (services/console.py makes them):
+# The only moves a conversation makes (services/console/takeover.py makes them):
 # - a handoff opens: BOT (or CLOSED) -> WAITING_FOR_OFFICER; the bot still answers meanwhile,
 #   so a victim who waits is not met with silence;
 # - an officer claims it: WAITING_FOR_OFFICER -> OFFICER; the bot stays quiet;
@@ -152,7 +152,7 @@ class Conversation(Base):
     opted_out_at: Mapped[Timestamp | None]
     # When we last told an unregistered number that we cannot help it (we say it once a day).
     unregistered_reply_at: Mapped[Timestamp | None]
-    # Identity for case details (services/identity.py): the date of birth was confirmed
+    # Identity for case details (services/assistant/identity.py): the date of birth was confirmed
     # until verified_until; failures in a row, and the lock that three of them set.
     verified_until: Mapped[Timestamp | None]
     verify_failures: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -1,1 +1,2 @@
-"""The background process: the pipeline's work loop, and (later) the timed jobs."""
+"""The scheduler process (`python -m scheduler`): APScheduler running the timed jobs, with
+exactly one copy active under a lock. The rules its jobs apply live in `services/`."""

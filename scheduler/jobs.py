@@ -14,7 +14,10 @@ import datetime as dt
 import logging
 
 from models import utcnow
-from services import handoffs, notifications, wake
+from services.casework import notifications
+from services.console import handoffs
+from services.messaging import wake
+from services.operations import heartbeats
 from services.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -36,11 +39,9 @@ def _rt() -> Runtime:
 
 def heartbeat() -> None:
     """Tell /healthz that the active scheduler is alive."""
-    from scheduler.worker import beat
-
     rt = _rt()
     with rt.db.session() as session:
-        beat(session, "scheduler", owner=rt.owner_name)
+        heartbeats.beat(session, heartbeats.SCHEDULER, owner=rt.owner_name)
 
 
 def hand_over_due() -> None:

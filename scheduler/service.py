@@ -22,7 +22,7 @@ from models.db import make_engine
 from models.scheduling import JOBS_TABLE
 from scheduler import jobs
 from scheduler.lock import ActiveLock, lock_for
-from services import leases
+from services.messaging import leases
 from services.runtime import Runtime
 from services.settings import Settings
 

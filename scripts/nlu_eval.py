@@ -10,9 +10,10 @@ message the assistant would answer with "please rephrase" counts as wrong. Per l
 prints each intent's precision, recall and F1, and the intent macro-F1: the mean F1 over
 the intents in that language's held-out split (nlu_fallback is never a right answer, so it
 lowers recall, but it is not itself averaged in). `report_danger` recall counts a message
-as caught when the model says report_danger OR the safety net (services.safety.in_danger)
-fires, because the two run side by side in the assistant and the model can never veto the
-net. It exits 1 below: macro-F1 0.90 in English, 0.85 in Welsh, danger recall 1.0.
+as caught when the model says report_danger OR the safety net
+(services.conversations.safety.in_danger) fires, because the two run side by side in the
+assistant and the model can never veto the net. It exits 1 below: macro-F1 0.90 in English,
+0.85 in Welsh, danger recall 1.0.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from scripts.nlu_data import LANGUAGES, ROOT, Example, held_out_examples
-from services.safety import in_danger
+from services.conversations.safety import in_danger
 
 RASA_PYTHON = ROOT / ".venvs" / "rasa" / "bin" / "python"
 DEFAULT_MODEL = ROOT / "var" / "rasa-models" / "current.tar.gz"

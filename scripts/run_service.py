@@ -19,6 +19,8 @@ from dotenv import load_dotenv
 from honcho.manager import Manager
 from honcho.printer import Printer
 
+from services.settings import Settings
+
 ROOT = Path(__file__).resolve().parent.parent
 APP_BIN = ROOT / ".venvs" / "app" / "bin"
 RASA_BIN = ROOT / ".venvs" / "rasa" / "bin"
@@ -34,7 +36,7 @@ def commands(port: int, rasa_port: int, action_port: int, endpoints: Path) -> di
             f"{APP_BIN / 'gunicorn'} --workers {workers} --threads 8 --bind {host}:{port} "
             "--graceful-timeout 10 'webhooks:create_app()'"
         ),
-        "worker": f"{APP_BIN / 'python'} -m scheduler.worker",
+        "worker": f"{APP_BIN / 'python'} -m workers",
         "scheduler": f"{APP_BIN / 'python'} -m scheduler",
         "actions": f"{APP_BIN / 'python'} -m rasa_sdk --actions bot.actions --port {action_port}",
         "rasa": (
@@ -89,9 +91,6 @@ def announce_when_ready(base_url: str, text: str, stop: threading.Event) -> None
 
 def main() -> int:
     load_dotenv(ROOT / ".env")
-    sys.path.insert(0, str(ROOT))
-    from services.settings import Settings
-
     settings = Settings.from_env()
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     endpoints = RUN_DIR / "endpoints.yml"

@@ -5,18 +5,17 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask import current_app
 
 from models.db import Database
+from services.messaging import templates
+from services.messaging.rasa import RasaClient
+from services.messaging.ratelimit import RateLimiter, limiter_for
+from services.messaging.templates import Templates
+from services.messaging.twilio_gateway import TwilioGateway
 from services.settings import Settings
-
-if TYPE_CHECKING:
-    from services.rasa import RasaClient
-    from services.ratelimit import RateLimiter
-    from services.templates import Templates
-    from services.twilio_gateway import TwilioGateway
 
 
 class RuntimeClosed(RuntimeError):
@@ -47,28 +46,20 @@ class Runtime:
 
     @cached_property
     def twilio(self) -> TwilioGateway:
-        from services.twilio_gateway import TwilioGateway
-
         self._open()
         return TwilioGateway(self.settings)
 
     @cached_property
     def rasa(self) -> RasaClient:
-        from services.rasa import RasaClient
-
         self._open()
         return RasaClient(self.settings)
 
     @cached_property
     def rate_limiter(self) -> RateLimiter:
-        from services.ratelimit import limiter_for
-
         return limiter_for(self.settings.send_rate_per_second, self.settings.redis_url)
 
     @cached_property
     def templates(self) -> Templates:
-        from services import templates
-
         return templates.load(self.settings.whatsapp_templates_file)
 
     def reset_clients(self) -> None:

@@ -9,6 +9,7 @@ from flask import Flask
 
 from services.runtime import Runtime
 from services.settings import Settings
+from webhooks import api, cli, console, devphone, health, twilio
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
@@ -23,18 +24,12 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     # Alembic announces each of its plugins at INFO; that a migration ran is enough to say.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
-    from webhooks import api, cli, health, twilio
-
     app.register_blueprint(twilio.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
     cli.init_app(app)
     # The officer console (/console/), its sign-in, CSRF, and `flask officers ...`.
-    from webhooks import console
-
     console.init_app(app)
     if settings.devphone_enabled:
-        from webhooks import devphone
-
         app.register_blueprint(devphone.bp)
     return app

@@ -10,7 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from models import HandoffStatus, NotificationKind
-from services import cases, handoffs, notifications, reports, scheduled_updates
+from services.casework import cases, notifications, reports, scheduled_updates
+from services.console import handoffs
 from services.errors import Conflict, InvalidField, NotFound
 from services.runtime import runtime
 

@@ -9,7 +9,7 @@ import click
 from flask import Flask
 
 from models.migrate import upgrade
-from services import bulk_import, demo
+from services.casework import bulk_import, demo
 from services.runtime import runtime
 
 

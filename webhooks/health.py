@@ -7,9 +7,10 @@ from typing import Any
 
 import requests
 from flask import Blueprint, Response, jsonify
-from sqlalchemy import select, text
+from sqlalchemy import text
 
-from models import Heartbeat, utcnow
+from models import utcnow
+from services.operations import heartbeats
 from services.runtime import Runtime, runtime
 
 bp = Blueprint("health", __name__)
@@ -30,12 +31,12 @@ def _http(url: str) -> dict[str, Any]:
 
 def _heartbeat(rt: Runtime, name: str) -> dict[str, Any]:
     # The active scheduler and every worker beat every few seconds (scheduler/jobs.py,
-    # scheduler/worker.py); a stale beat means none is running.
+    # workers/worker.py); a stale beat means none is running.
     with rt.db.session() as session:
-        beat = session.scalar(select(Heartbeat).where(Heartbeat.name == name))
-    if beat is None:
+        beat_at = heartbeats.last_beat(session, name)
+    if beat_at is None:
         return {"ok": False, "detail": "no heartbeat yet"}
-    age = (utcnow() - beat.beat_at).total_seconds()
+    age = (utcnow() - beat_at).total_seconds()
     fresh = age <= rt.settings.heartbeat_stale_seconds
     return {"ok": fresh, "last_heartbeat_seconds_ago": round(age, 1)}
 
@@ -46,8 +47,8 @@ def check(rt: Runtime) -> dict[str, dict[str, Any]]:
         "database": lambda: _database(rt),
         "rasa": lambda: _http(f"{rt.settings.rasa_url}/"),
         "action_server": lambda: _http(f"{rt.settings.action_server_url}/health"),
-        "scheduler": lambda: _heartbeat(rt, "scheduler"),
-        "worker": lambda: _heartbeat(rt, "worker"),
+        "scheduler": lambda: _heartbeat(rt, heartbeats.SCHEDULER),
+        "worker": lambda: _heartbeat(rt, heartbeats.WORKER),
     }
     results: dict[str, dict[str, Any]] = {}
     with ThreadPoolExecutor(len(probes)) as pool:

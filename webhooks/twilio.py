@@ -9,8 +9,9 @@ from typing import Any
 from flask import Blueprint, Response, abort, request
 from twilio.request_validator import RequestValidator
 
-from services import inbound, wake
+from services.casework import notifications
 from services.errors import InvalidField
+from services.messaging import inbound, wake
 from services.runtime import runtime
 
 bp = Blueprint("twilio", __name__, url_prefix="/twilio")
@@ -62,5 +63,5 @@ def messages() -> Response:
 @validate_twilio_request
 def status() -> Response:
     with runtime().db.session() as session:
-        inbound.record_status(session, request.form)
+        inbound.record_status(session, request.form, notifications.settle)
     return Response("", status=204)

@@ -1,8 +1,8 @@
 """report_danger from the model: 999 guidance at once and an urgent handoff.
 
-The safety net in processing (services/safety.py) catches most cries for help before Rasa
-sees them; this is the model adding to it, never vetoing it. It runs before anything else,
-identity checks and forms included (bot/rules/danger.yml).
+The safety net in processing (services/conversations/safety.py) catches most cries for
+help before Rasa sees them; this is the model adding to it, never vetoing it. It runs
+before anything else, identity checks and forms included (bot/rules/danger.yml).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from rasa_sdk.types import DomainDict
 
 from bot.actions import store
 from models import HandoffPriority
-from services import handoffs
-from services.texts import text
+from services.console import handoffs
+from services.language.texts import text
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from rasa_sdk.types import DomainDict
 from bot.actions import danger, store
 from bot.actions.replies import say
 from models import utcnow
-from services import assessments, identity, updates
-from services.assessments import Control
-from services.identity import CheckOutcome, IdentityState
+from services.assistant import assessments, identity, updates
+from services.assistant.assessments import Control
+from services.assistant.identity import CheckOutcome, IdentityState
 
 DOB_SLOT, CASE_SLOT, HALT_SLOT = "update_dob", "update_case", "form_halt"
 VERIFIED, LOCKED, CANCELLED = "ok", "locked", "cancelled"

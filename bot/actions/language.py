@@ -10,7 +10,7 @@ from rasa_sdk.types import DomainDict
 from bot.actions import store
 from bot.actions.replies import say
 from models import Language
-from services import preferences
+from services.assistant import preferences
 
 _ENTITY_VALUES = {"en": Language.EN, "cy": Language.CY}
 

@@ -1,6 +1,7 @@
 """The needs questionnaire as a Rasa form: started by the victim, by a yes to the assistant's
 offer or to the scheduler's invitation; each answer saved as it is given
-(services/assessments.py); SKIP, LATER (pause, resume later where it stopped) and NO MORE."""
+(services/assistant/assessments.py); SKIP, LATER (pause, resume later where it stopped)
+and NO MORE."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from bot.actions import danger, store
 from bot.actions.replies import say
 from models import NeedsQuestion
 from models.assessments import QUESTION_ORDER
-from services import assessments
-from services.assessments import Control
+from services.assistant import assessments
+from services.assistant.assessments import Control
 
 HALT_SLOT = "form_halt"
 PAUSED, STOPPED = "later", "stopped"

@@ -10,7 +10,7 @@ from rasa_sdk.types import DomainDict
 from bot.actions import store
 from bot.actions.replies import say
 from models import HandoffPriority, utcnow
-from services import handoffs, staffing
+from services.console import handoffs, staffing
 
 REASON = "asked for an officer"
 

@@ -12,8 +12,9 @@ from rasa_sdk.types import DomainDict
 from bot.actions import danger, store
 from bot.actions.replies import say
 from models import Channel, Language
-from services import preferences, wording
-from services.preferences import Change, Setting
+from services.assistant import preferences
+from services.assistant.preferences import Change, Setting
+from services.language import wording
 
 PREF_SLOT, HALT_SLOT, DANGER = "pref_text", "form_halt", "danger"
 

@@ -10,7 +10,8 @@ from rasa_sdk.types import DomainDict
 from bot.actions import store
 from bot.actions.replies import say
 from models import HandoffPriority
-from services import handoffs, phrases
+from services.console import handoffs
+from services.language import phrases
 
 COMPLAINT_REASON = "complaint"
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from models import Conversation, Language, Victim, utcnow
 from models.db import Database
+from services.settings import Settings
 
 _database: Database | None = None
 
@@ -34,8 +35,6 @@ def configure(database_url: str) -> Database:
 def database() -> Database:
     """The app's database, opened on first use from DATABASE_URL."""
     if _database is None:
-        from services.settings import Settings
-
         return configure(Settings.from_env().database_url)
     return _database
 

@@ -9,7 +9,7 @@ from rasa_sdk.types import DomainDict
 
 from bot.actions import store
 from bot.actions.replies import say
-from services import referrals, support
+from services.assistant import referrals, support
 
 PENDING_REFERRAL = "referral"
 PENDING_NEEDS = "needs"

@@ -10,8 +10,9 @@ from rasa_sdk.types import DomainDict
 from bot.actions import store
 from bot.actions.identity import CANCELLED, CASE_SLOT, DANGER, DOB_SLOT, HALT_SLOT
 from bot.actions.replies import say
-from services import identity, updates, wording
-from services.identity import IdentityState
+from services.assistant import identity, updates
+from services.assistant.identity import IdentityState
+from services.language import wording
 
 
 class ActionCaseUpdate(Action):

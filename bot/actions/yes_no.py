@@ -17,7 +17,7 @@ from bot.actions.officer import request_officer
 from bot.actions.replies import say
 from bot.actions.support import PENDING_NEEDS, PENDING_REFERRAL, answer_referral
 from models import Notification, NotificationKind, NotificationStatus, Victim
-from services import assessments
+from services.assistant import assessments
 
 PENDING_OFFICER = "officer"
 # A yes this long after a questionnaire invitation still answers it.

@@ -9,8 +9,8 @@ import pytest
 from flask import Flask, Response, request, request_finished
 from flask.testing import FlaskClient
 
+from services.messaging.twilio_gateway import TwilioGateway
 from services.settings import Settings
-from services.twilio_gateway import TwilioGateway
 from tests.conftest import LiveServer
 from tests.contract.tap import Exchange
 from webhooks.devphone import openapi

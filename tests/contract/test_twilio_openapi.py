@@ -14,9 +14,9 @@ from twilio.rest import Client
 
 from models import Channel
 from models.devphone import DevPhoneMessage
+from services.messaging.twilio_gateway import SendFailed, TwilioGateway
 from services.runtime import Runtime
 from services.settings import Settings
-from services.twilio_gateway import SendFailed, TwilioGateway
 from tests.contract.tap import Exchange
 from webhooks.devphone import openapi
 
@@ -291,6 +291,6 @@ def test_a_missing_spec_answers_500_saying_run_make(
     ],
 )
 def test_segments_follow_gsm7_and_ucs2(body: str, count: int) -> None:
-    from services.segments import segments
+    from services.messaging.segments import segments
 
     assert segments(body) == count

@@ -13,7 +13,6 @@ import pytest
 from flask import Flask
 
 from scheduler.service import SchedulerService
-from scheduler.worker import Worker
 from services.runtime import Runtime
 from services.settings import Settings
 from tests.conftest import (
@@ -32,6 +31,7 @@ from tests.support.processes import (
     start_http,
 )
 from tests.support.proxy import FaultProxy
+from workers.worker import Worker
 
 
 @dataclasses.dataclass

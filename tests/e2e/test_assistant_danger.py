@@ -7,14 +7,14 @@ import pytest
 from flask.testing import FlaskClient
 
 from models import Language
-from scheduler.worker import Worker
-from services import safety
-from services.texts import text
+from services.conversations import safety
+from services.language.texts import text
 from tests.conftest import LiveServer
 from tests.support.bot import first_reply, response
 from tests.support.chat import Chat
 from tests.support.factories import new_case_with_quiet_victim
 from tests.support.handset import Handset
+from workers.worker import Worker
 
 pytestmark = pytest.mark.e2e
 

@@ -7,13 +7,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from models import Language, Victim
-from scheduler.worker import Worker
 from services.runtime import Runtime
 from tests.conftest import LiveServer
 from tests.support.bot import first_reply, response
 from tests.support.chat import Chat
 from tests.support.factories import new_case_with_quiet_victim
 from tests.support.handset import Handset
+from workers.worker import Worker
 
 pytestmark = pytest.mark.e2e
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
-from scheduler.worker import Worker
 from tests.conftest import LiveServer
 from tests.support.bot import first_reply, response
 from tests.support.chat import Chat
 from tests.support.factories import new_case_with_quiet_victim
 from tests.support.handset import Handset
+from workers.worker import Worker
 
 pytestmark = pytest.mark.e2e
 

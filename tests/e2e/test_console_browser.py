@@ -11,13 +11,13 @@ from flask.testing import FlaskClient
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from models import OfficerRole
-from scheduler.worker import Worker
 from services.runtime import Runtime
 from tests.conftest import LiveServer
 from tests.support.bot import response
 from tests.support.console import PASSWORD, make_officer
 from tests.support.factories import new_case, new_victim, quiet_hours_covering_now
 from tests.support.handset import Handset
+from workers.worker import Worker
 
 pytestmark = pytest.mark.e2e
 

@@ -8,13 +8,13 @@ import pytest
 from flask.testing import FlaskClient
 
 from models import Language
-from scheduler.worker import Worker
-from services.consent import OPTED_OUT_REASON
-from services.texts import TEXTS
+from services.conversations.consent import OPTED_OUT_REASON
+from services.language.texts import TEXTS
 from tests.conftest import LiveServer
 from tests.support.bot import first_reply
 from tests.support.factories import new_case_with_quiet_victim
 from tests.support.handset import Handset
+from workers.worker import Worker
 
 pytestmark = pytest.mark.e2e
 

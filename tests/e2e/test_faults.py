@@ -14,7 +14,6 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from models import Direction, Message, MessageStatus
-from scheduler.worker import Worker
 from services.runtime import Runtime
 from services.settings import Settings
 from tests.conftest import LiveServer
@@ -23,6 +22,7 @@ from tests.support.bot import first_reply
 from tests.support.factories import message_sid, new_case_with_quiet_victim
 from tests.support.handset import Handset
 from tests.support.processes import APP_PY, ROOT, Process
+from workers.worker import Worker
 
 pytestmark = pytest.mark.e2e
 
@@ -157,7 +157,7 @@ def spawn_worker(settings: Settings, tmp_path: Path) -> Iterator[Callable[[], Pr
     def spawn() -> Process:
         process = Process(
             f"worker{len(started)}",
-            [str(APP_PY), "-m", "scheduler.worker"],
+            [str(APP_PY), "-m", "workers"],
             env_for(settings),
             tmp_path,
         )

@@ -13,7 +13,6 @@ import pytest
 import requests
 from flask.testing import FlaskClient
 
-from scheduler.worker import Worker
 from services.settings import Settings
 from tests.e2e.conftest import RasaStack
 from tests.support.bot import first_reply
@@ -21,6 +20,7 @@ from tests.support.factories import quiet_hours_covering_now
 from tests.support.handset import Handset
 from tests.support.ports import says_address_in_use, spare_port
 from tests.support.processes import APP_PY, ROOT, base_env
+from workers.worker import Worker
 
 pytestmark = pytest.mark.e2e
 

@@ -8,11 +8,11 @@ import pytest
 from flask.testing import FlaskClient
 
 from models import Language, utcnow
-from scheduler.worker import Worker
-from services.texts import text
+from services.language.texts import text
 from tests.conftest import LiveServer
 from tests.support.factories import NO_QUIET_HOURS, new_case, new_victim
 from tests.support.handset import Handset
+from workers.worker import Worker
 
 pytestmark = pytest.mark.e2e
 

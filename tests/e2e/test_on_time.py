@@ -12,13 +12,13 @@ import pytest
 from flask.testing import FlaskClient
 
 from models import Language
-from scheduler.worker import Worker
+from services.language.texts import text
 from services.settings import Settings
-from services.texts import text
 from tests.conftest import LiveServer
 from tests.support.clock import FakeClock
 from tests.support.factories import new_case, new_victim
 from tests.support.handset import Handset
+from workers.worker import Worker
 
 pytestmark = pytest.mark.e2e
 

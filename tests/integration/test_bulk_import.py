@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from models import Case, CaseVictim, Channel, Language, Notification, NotificationKind, Victim
-from services import bulk_import
+from services.casework import bulk_import
 from services.runtime import Runtime
 
 HEADER = (

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from models import AuditAction, AuditEvent, Officer, OfficerRole, utcnow
-from services import demo
+from services.casework import demo
 from services.runtime import Runtime
 from services.settings import Settings
 from tests.support.console import PASSWORD, csrf_token, login, make_officer, post

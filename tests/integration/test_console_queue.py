@@ -9,9 +9,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from models import Conversation, Handoff, Language, Message, OfficerRole, utcnow
-from services import handoffs, staffing
+from services.console import handoffs, staffing
+from services.language.texts import TEXTS
 from services.runtime import Runtime
-from services.texts import TEXTS
 from tests.support.console import post, signed_in, waiting_victim
 
 CLAIM_WITHIN = dt.timedelta(minutes=15)

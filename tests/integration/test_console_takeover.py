@@ -23,7 +23,8 @@ from models import (
     OfficerRole,
     utcnow,
 )
-from services import console, processing
+from services.console import takeover
+from services.conversations import processing
 from services.runtime import Runtime
 from services.settings import Settings
 from tests.support.console import make_officer, post, signed_in, waiting_victim
@@ -111,9 +112,9 @@ def test_two_officers_can_never_both_own_a_handoff(
         barrier.wait()
         try:
             with rt.db.session() as session:
-                console.claim(session, session.get_one(Officer, officer_id), handoff_id)
+                takeover.claim(session, session.get_one(Officer, officer_id), handoff_id)
             outcomes.append("won")
-        except console.AlreadyClaimed:
+        except takeover.AlreadyClaimed:
             outcomes.append("lost")
 
     threads = [threading.Thread(target=claim, args=(i,)) for i in ids]
@@ -137,7 +138,7 @@ def test_the_second_claim_over_http_is_told_it_was_taken(
     with rt.db.session() as session:
         officer = session.scalar(select(Officer).where(Officer.username == "ifan"))
         assert officer is not None
-        console.claim(session, officer, handoff_id)
+        takeover.claim(session, officer, handoff_id)
     signed_in(client, rt, "alys", OfficerRole.OFFICER)
     response = post(client, f"/console/handoffs/{handoff_id}/claim")
     assert response.status_code == 409 and b"claimed this handoff first" in response.data

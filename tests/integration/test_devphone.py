@@ -25,6 +25,8 @@ from models import (
     utcnow,
 )
 from models.devphone import DevPhoneMessage
+from services.casework import notifications
+from services.messaging import inbound
 from services.runtime import Runtime
 from services.settings import Settings
 from tests.conftest import LiveServer
@@ -128,8 +130,6 @@ def test_send_refuses_bad_input(client: FlaskClient, payload: dict[str, object])
 
 def outbound(rt: Runtime, to: str, channel: Channel, body: str) -> Message:
     """Send through the gateway and record it as the outbox does, early callbacks included."""
-    from services import inbound
-
     accepted = rt.twilio.send(to, channel, body)
     with rt.db.session() as session:
         message = Message(
@@ -142,7 +142,7 @@ def outbound(rt: Runtime, to: str, channel: Channel, body: str) -> Message:
         )
         session.add(message)
         session.flush()
-        inbound.apply_delivery_events(session, accepted.sid)
+        inbound.apply_delivery_events(session, accepted.sid, notifications.settle)
     return message
 
 

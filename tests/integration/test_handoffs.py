@@ -22,10 +22,11 @@ from models import (
 )
 from models.cases import Channel
 from models.handoffs import IllegalHandoffMove
-from services import handoffs, processing
+from services.console import handoffs
+from services.conversations import processing
+from services.language.texts import TEXTS, text
 from services.runtime import Runtime
 from services.settings import Settings
-from services.texts import TEXTS, text
 from tests.support.factories import inbound_form, new_case, new_victim, signed_post
 
 MEGAN = "+447700900301"

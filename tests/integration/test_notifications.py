@@ -20,10 +20,12 @@ from models import (
     NotificationStatus,
     utcnow,
 )
-from scheduler import deadlines
-from services import inbound, leases, notifications, processing
+from services.casework import notifications
+from services.conversations import processing
+from services.language.texts import text
+from services.messaging import inbound, leases
 from services.runtime import Runtime
-from services.texts import text
+from services.victims_code import deadlines
 from tests.conftest import LiveServer
 from tests.support.factories import (
     NO_QUIET_HOURS,

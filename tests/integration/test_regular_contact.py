@@ -23,12 +23,12 @@ from models import (
 )
 from models.assessments import NeedsAssessment
 from models.devphone import DevPhoneMessage
-from scheduler.worker import due_conversations
-from services import notifications, processing
-from services.consent import OPTED_OUT_REASON
+from services.casework import notifications
+from services.conversations import processing
+from services.conversations.consent import OPTED_OUT_REASON
+from services.language.texts import text
 from services.runtime import Runtime
 from services.settings import Settings
-from services.texts import text
 from tests.conftest import LiveServer
 from tests.support.clock import FakeClock
 from tests.support.factories import (
@@ -38,6 +38,7 @@ from tests.support.factories import (
     new_victim,
     signed_post,
 )
+from workers.worker import due_conversations
 
 CASE = "CR-2026-0200"
 SMS_PHONE = "+447700900601"

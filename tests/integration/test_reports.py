@@ -22,9 +22,9 @@ from models import (
     NotificationStatus,
     Victim,
 )
-from scheduler import deadlines
-from services import reports
+from services.casework import reports
 from services.runtime import Runtime
+from services.victims_code import deadlines
 from tests.support.factories import new_case, new_victim
 
 LONDON = ZoneInfo("Europe/London")

@@ -9,9 +9,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from models import Conversation, Language, Message, Notification, NotificationStatus
-from services import inbound, notifications
+from services.casework import notifications
+from services.language.texts import text
+from services.messaging import inbound
 from services.runtime import Runtime
-from services.texts import text
 from tests.support.clock import FakeClock
 from tests.support.factories import NO_QUIET_HOURS, new_case, new_victim
 

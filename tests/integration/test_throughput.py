@@ -13,12 +13,12 @@ from sqlalchemy import select
 
 from models import Author, Message, MessageStatus
 from models.devphone import DevPhoneMessage
-from scheduler.worker import Worker
-from services import notifications
+from services.casework import notifications
 from services.runtime import Runtime
 from services.settings import Settings
 from tests.conftest import LiveServer
 from tests.support.factories import NO_QUIET_HOURS, inbound_form, new_case, new_victim, signed_post
+from workers.worker import Worker
 
 RATE = 10.0
 BURST = 40

@@ -7,11 +7,11 @@ import threading
 import pytest
 from flask.testing import FlaskClient
 
-from scheduler import worker as worker_module
-from scheduler.worker import Worker, due_conversations
 from services.runtime import Runtime
 from services.settings import Settings
 from tests.support.factories import inbound_form, signed_post
+from workers import worker as worker_module
+from workers.worker import Worker, due_conversations
 
 
 def _message(client: FlaskClient, settings: Settings, sender: str) -> None:

@@ -32,6 +32,6 @@ def first_reply(name: str, language: str) -> str:
     """Response `name` as the assistant's first reply in a conversation: with the hint on
     how to switch language (services/processing.with_language_hint)."""
     from models import Language
-    from services.texts import text
+    from services.language.texts import text
 
     return f"{response(name, language)}\n\n{text('language_hint', Language(language))}"

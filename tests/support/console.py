@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from models import OfficerRole
-from services import officers
+from services.console import officers
 from services.runtime import Runtime
 
 PASSWORD = "correct horse battery staple"
@@ -69,7 +69,7 @@ def waiting_victim(
     for an officer: (conversation id, handoff id)."""
     from models import Conversation, HandoffPriority
     from models.cases import Channel, channel_address
-    from services import handoffs
+    from services.console import handoffs
     from tests.support.factories import new_case, new_victim, quiet_hours_covering_now
 
     if case_ref not in _cases(rt):

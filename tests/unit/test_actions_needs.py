@@ -1,4 +1,4 @@
-"""The needs questionnaire: bot/actions/needs.py with services/assessments.py."""
+"""The needs questionnaire: bot/actions/needs.py with services/assistant/assessments.py."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from bot.actions import ActionNeedsDone, ActionStartNeeds, ValidateNeedsForm
 from models import AssessmentStatus, Handoff, HandoffPriority, Language, NeedsAssessment
 from models.assessments import NeedsQuestion, answered
 from models.db import Database
-from services.assessments import UNSAFE_REASON
-from services.texts import text
+from services.assistant.assessments import UNSAFE_REASON
+from services.language.texts import text
 from tests.support.actions import add_person, db, domain, run, slot_events, tracker
 from tests.support.bot import response
 

@@ -16,8 +16,8 @@ from bot.actions import (
 from models import Handoff, HandoffPriority, Language, Notification, Referral, utcnow
 from models.db import Database
 from models.notifications import NotificationKind, NotificationStatus
-from services import support
-from services.texts import text
+from services.assistant import support
+from services.language.texts import text
 from tests.support.actions import add_person, db, run, slot_events, tracker
 from tests.support.bot import response
 

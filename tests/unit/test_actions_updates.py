@@ -11,8 +11,8 @@ from sqlalchemy import select
 from bot.actions import ActionAskUpdateCase, ActionCaseUpdate, ValidateUpdateForm
 from models import CaseEvent, Conversation, EventType, Handoff, HandoffPriority, Language
 from models.db import Database
-from services.identity import LOCKED_REASON
-from services.texts import text
+from services.assistant.identity import LOCKED_REASON
+from services.language.texts import text
 from tests.support.actions import add_person, db, domain, run, slot_events, tracker
 from tests.support.bot import response
 

@@ -8,9 +8,10 @@ import pytest
 
 from models import Channel, Language
 from models.assessments import NeedsQuestion
-from services import assessments, preferences, staffing, updates
-from services.identity import parse_date_of_birth
-from services.preferences import Setting
+from services.assistant import assessments, preferences, updates
+from services.assistant.identity import parse_date_of_birth
+from services.assistant.preferences import Setting
+from services.console import staffing
 
 TODAY = dt.date(2026, 11, 27)
 

@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from models.cases import EventType
-from scheduler.deadlines import CODE_EVENTS, due_by, is_working_day, next_send_time
+from services.victims_code.calendar import is_working_day
+from services.victims_code.deadlines import CODE_EVENTS, due_by, next_send_time
 
 LONDON = ZoneInfo("Europe/London")
 NIGHT = (time(20, 0), time(8, 0))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.keywords import Keyword, match
+from services.conversations.keywords import Keyword, match
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import time
 import pytest
 import redis
 
-from services.ratelimit import LocalSlots, RateLimiter, RedisSlots, limiter_for
+from services.messaging.ratelimit import LocalSlots, RateLimiter, RedisSlots, limiter_for
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from models import Channel, Language
-from services import phones
-from services.retry import backoff
-from services.texts import TEXTS, text
+from services.language.texts import TEXTS, text
+from services.messaging import phones
+from services.messaging.retry import backoff
 
 
 def test_backoff_grows_with_jitter_and_is_capped() -> None:

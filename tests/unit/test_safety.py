@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from models.handoffs import HandoffStatus, IllegalHandoffMove, may_move
-from services.safety import PHRASES, danger_phrase, in_danger, normalise
+from services.conversations.safety import PHRASES, danger_phrase, in_danger
+from services.language.phrases import normalise
 
 DANGER_EN = [
     "he's here",

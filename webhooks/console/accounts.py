@@ -6,9 +6,9 @@ from flask import flash, render_template
 from werkzeug.wrappers import Response as BaseResponse
 
 from models import Officer, OfficerRole, Permission
-from services import officers
+from services.console import officers
 from services.errors import InvalidField, NotFound
-from webhooks.console import back, bp, officer_session, requires
+from webhooks.console.blueprint import back, bp, officer_session, requires
 from webhooks.console.forms import OfficerChangeForm, OfficerForm
 
 

@@ -10,9 +10,9 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response as BaseResponse
 
 from models import AuditAction, Officer, Permission
-from services import audit, officers
+from services.console import audit, officers
 from services.runtime import runtime
-from webhooks.console import SignedIn, bp
+from webhooks.console.blueprint import SignedIn, bp
 from webhooks.console.forms import LoginForm
 
 

@@ -20,11 +20,13 @@ from models import (
     Victim,
     utcnow,
 )
-from scheduler.deadlines import LONDON
-from services import audit, cases, console, scheduled_updates, wake
+from services.casework import cases, scheduled_updates
+from services.console import access, audit
 from services.errors import InvalidField, NotFound
+from services.messaging import wake
 from services.runtime import runtime
-from webhooks.console import back, bp, officer_session, requires
+from services.victims_code.calendar import LONDON
+from webhooks.console.blueprint import back, bp, officer_session, requires
 from webhooks.console.conversations import verified, victim_context
 from webhooks.console.forms import (
     ActionForm,
@@ -71,7 +73,7 @@ def create_case() -> BaseResponse | tuple[str, int]:
     with officer_session() as (db, me):
         fields = ("case_ref", "crime_type", "officer_in_charge")
         case = cases.register_case(db, {k: form.data[k] for k in fields})
-        console.put_on_case(db, me, case.id)
+        access.put_on_case(db, me, case.id)
         audit.record(db, me, AuditAction.REGISTER_CASE, case_id=case.id, detail=case.case_ref)
         case_ref = case.case_ref
     return back("console.case", case_ref=case_ref)
@@ -79,8 +81,8 @@ def create_case() -> BaseResponse | tuple[str, int]:
 
 def _case_for(db: Session, me: Officer, case_ref: str) -> Case:
     case = cases.find_case(db, case_ref)
-    if not console.may_see_case(db, me, case.id):
-        raise console.NotAllowed("you are not on this case")
+    if not access.may_see_case(db, me, case.id):
+        raise access.NotAllowed("you are not on this case")
     return case
 
 
@@ -239,11 +241,11 @@ def victim(victim_id: int) -> str:
             )
         )
         context = victim_context(db, found)
-        allowed = any(console.may_see_case(db, me, c.id) for c in context["cases"]) or any(
-            console.may_see_conversation(db, me, t) for t in talks
+        allowed = any(access.may_see_case(db, me, c.id) for c in context["cases"]) or any(
+            access.may_see_conversation(db, me, t) for t in talks
         )
         if not allowed:
-            raise console.NotAllowed("this victim is not on your cases")
+            raise access.NotAllowed("this victim is not on your cases")
         audit.record(db, me, AuditAction.VIEW_PROFILE, victim_id=found.id)
         page = render_template(
             "console/victim.html",

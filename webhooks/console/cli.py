@@ -6,7 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from models import OfficerRole
-from services import officers
+from services.console import officers
 from services.errors import ServiceError
 from services.runtime import runtime
 

@@ -21,9 +21,10 @@ from models import (
     Victim,
     utcnow,
 )
-from services import audit, console, wake
+from services.console import access, audit, takeover, transcripts
+from services.messaging import wake
 from services.runtime import runtime
-from webhooks.console import back, bp, officer_session, requires
+from webhooks.console.blueprint import back, bp, officer_session, requires
 from webhooks.console.forms import ActionForm, NoteForm, ReplyForm
 
 
@@ -64,7 +65,7 @@ def victim_context(db: Session, victim: Victim | None) -> dict[str, Any]:
 @requires(Permission.WORK)
 def conversation(conversation_id: int) -> str:
     with officer_session() as (db, me):
-        talk = console.conversation_for(db, me, conversation_id)
+        talk = access.conversation_for(db, me, conversation_id)
         audit.record(
             db,
             me,
@@ -77,11 +78,11 @@ def conversation(conversation_id: int) -> str:
             "console/conversation.html",
             talk=talk,
             me=me,
-            lines=console.transcript(db, talk.id),
-            notes=console.notes(db, talk.id),
-            handoffs=console.handoffs_of(db, talk.id),
+            lines=transcripts.transcript(db, talk.id),
+            notes=transcripts.notes(db, talk.id),
+            handoffs=transcripts.handoffs_of(db, talk.id),
             owner=talk.officer_id == me.id and talk.state is ConversationState.OFFICER,
-            route=console.reply_route(talk),
+            route=takeover.reply_route(talk),
             verified=verified(talk),
             action_form=ActionForm(),
             reply_form=ReplyForm(),
@@ -96,9 +97,9 @@ def conversation(conversation_id: int) -> str:
 def transcript(conversation_id: int) -> str:
     """The transcript alone, for the page's live update (the page view was audited)."""
     with officer_session() as (db, me):
-        talk = console.conversation_for(db, me, conversation_id)
+        talk = access.conversation_for(db, me, conversation_id)
         return render_template(
-            "console/_transcript.html", lines=console.transcript(db, talk.id), talk=talk
+            "console/_transcript.html", lines=transcripts.transcript(db, talk.id), talk=talk
         )
 
 
@@ -110,7 +111,7 @@ def reply(conversation_id: int) -> BaseResponse:
         flash("Write a reply of at most 1600 characters.")
         return back("console.conversation", conversation_id=conversation_id)
     with officer_session() as (db, me):
-        console.reply(db, me, conversation_id, form.body.data or "")
+        takeover.reply(db, me, conversation_id, form.body.data or "")
     # The reply is in the outbox; a worker may send it now rather than at its next poll.
     wake.nudge(runtime().settings.worker_wake_addr)
     return back("console.conversation", conversation_id=conversation_id)
@@ -124,7 +125,7 @@ def add_note(conversation_id: int) -> BaseResponse:
         flash("Write a note of at most 4000 characters.")
         return back("console.conversation", conversation_id=conversation_id)
     with officer_session() as (db, me):
-        console.note(db, me, conversation_id, form.note.data or "")
+        takeover.note(db, me, conversation_id, form.note.data or "")
     return back("console.conversation", conversation_id=conversation_id)
 
 
@@ -132,7 +133,7 @@ def add_note(conversation_id: int) -> BaseResponse:
 @requires(Permission.WORK)
 def hand_back(conversation_id: int) -> BaseResponse:
     with officer_session() as (db, me):
-        console.hand_back(db, me, conversation_id)
+        takeover.hand_back(db, me, conversation_id)
     flash("Handed back to the assistant.")
     return back("console.queue")
 
@@ -141,6 +142,6 @@ def hand_back(conversation_id: int) -> BaseResponse:
 @requires(Permission.WORK)
 def close(conversation_id: int) -> BaseResponse:
     with officer_session() as (db, me):
-        console.close(db, me, conversation_id)
+        takeover.close(db, me, conversation_id)
     flash("Conversation closed.")
     return back("console.queue")

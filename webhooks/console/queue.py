@@ -8,9 +8,9 @@ from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response as BaseResponse
 
 from models import Handoff, HandoffStatus, Officer, Permission, utcnow
-from services import console, handoffs
+from services.console import access, handoffs, takeover
 from services.runtime import runtime
-from webhooks.console import back, bp, officer_session, requires
+from webhooks.console.blueprint import back, bp, officer_session, requires
 from webhooks.console.forms import ActionForm
 
 PAGE = 50
@@ -39,7 +39,7 @@ def _items(page: int) -> dict[str, object]:
 def queue() -> str:
     context = _items(_page())
     with officer_session() as (db, me):
-        mine = console.my_conversations(db, me)
+        mine = access.my_conversations(db, me)
         recent = (
             list(
                 db.scalars(
@@ -68,6 +68,6 @@ def queue_items() -> str:
 @requires(Permission.WORK)
 def claim(handoff_id: int) -> BaseResponse:
     with officer_session() as (db, me):
-        handoff = console.claim(db, me, handoff_id)
+        handoff = takeover.claim(db, me, handoff_id)
         conversation_id = handoff.conversation_id
     return back("console.conversation", conversation_id=conversation_id)

@@ -6,8 +6,9 @@ from flask import Response, render_template, request
 from werkzeug.datastructures import MultiDict
 
 from models import AuditAction, Permission
-from services import audit, reports
-from webhooks.console import bp, officer_session, requires
+from services.casework import reports
+from services.console import audit
+from webhooks.console.blueprint import bp, officer_session, requires
 from webhooks.console.forms import AuditFilterForm, PeriodForm
 
 

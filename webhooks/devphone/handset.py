@@ -12,10 +12,10 @@ from twilio.request_validator import RequestValidator
 
 from models import Channel, Victim, channel_address, utcnow
 from models.devphone import DevPhoneMessage
+from services.messaging.segments import segments
+from services.messaging.twilio_gateway import sender_address
 from services.runtime import runtime
-from services.segments import segments
 from services.settings import Settings
-from services.twilio_gateway import sender_address
 from webhooks.devphone.resources import API_VERSION, new_sid
 from webhooks.devphone.rules import MAX_BODY
 

@@ -11,7 +11,7 @@ from typing import Any
 from flask import Response, jsonify
 
 from models.devphone import DevPhoneMessage
-from services.segments import segments
+from services.messaging.segments import segments
 
 API_VERSION = "2010-04-01"
 

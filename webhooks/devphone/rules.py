@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from models import Channel
 from models.devphone import DevPhoneMessage
+from services.messaging.twilio_gateway import sender_address
 from services.settings import Settings
-from services.twilio_gateway import sender_address
 
 E164 = re.compile(r"\+[1-9]\d{1,14}")
 MAX_BODY = 1600
@@ -79,8 +79,8 @@ def check_create(form: Mapping[str, Any], settings: Settings) -> Refusal | Addre
 
 
 # WhatsApp's "re-engagement" error: free text outside the 24-hour customer service window.
-# Kept apart from the outbox's own rule (services/outbox.py) on purpose: the dev phone plays
-# Twilio, and a shared constant would let a mistake in one hide in both.
+# Kept apart from the outbox's own rule (services/messaging/outbox.py) on purpose: the dev
+# phone plays Twilio, and a shared constant would let a mistake in one hide in both.
 OUTSIDE_WINDOW = 63016
 WHATSAPP_WINDOW = dt.timedelta(hours=24)
 

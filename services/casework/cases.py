@@ -1,0 +1,191 @@
+"""Registering cases and victims and recording case events: one path for API and console."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import (
+    Case,
+    CaseEvent,
+    CaseStatus,
+    CaseVictim,
+    Channel,
+    EventType,
+    Language,
+    Victim,
+    utcnow,
+)
+from services.casework import notifications
+from services.errors import Conflict, InvalidField, NotFound
+from services.messaging import phones
+
+
+def _text(payload: dict[str, Any], name: str, max_len: int = 200) -> str:
+    value = payload.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidField(name, "is required and must be a non-empty string")
+    if len(value) > max_len:
+        raise InvalidField(name, f"must be at most {max_len} characters")
+    return value.strip()
+
+
+def _choice[E: (Channel, Language, EventType)](
+    payload: dict[str, Any], name: str, enum_type: type[E], default: E | None = None
+) -> E:
+    value = payload.get(name)
+    if value is None and default is not None:
+        return default
+    try:
+        if not isinstance(value, str):
+            raise ValueError(value)
+        return enum_type(value)
+    except ValueError:
+        allowed = ", ".join(m.value for m in enum_type)
+        raise InvalidField(name, f"must be one of: {allowed}") from None
+
+
+def _flag(payload: dict[str, Any], name: str) -> bool:
+    value = payload.get(name, False)
+    if not isinstance(value, bool):
+        raise InvalidField(name, "must be true or false")
+    return value
+
+
+def _clock(value: Any, name: str) -> dt.time:
+    if isinstance(value, str) and len(value) == 5:
+        try:
+            return dt.time.fromisoformat(value)
+        except ValueError:
+            pass
+    raise InvalidField(name, "must be a time as HH:MM")
+
+
+def moment(raw: Any, name: str) -> dt.datetime:
+    """An ISO 8601 time with its UTC offset (a time without one is ambiguous), or InvalidField."""
+    try:
+        value = dt.datetime.fromisoformat(raw) if isinstance(raw, str) else None
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None:
+        raise InvalidField(name, "must be an ISO 8601 time with a UTC offset")
+    return value
+
+
+def find_case(session: Session, case_ref: str) -> Case:
+    """The case with this reference, or NotFound."""
+    case = session.scalar(select(Case).where(Case.case_ref == case_ref))
+    if case is None:
+        raise NotFound(f"no case {case_ref!r}")
+    return case
+
+
+def register_case(session: Session, payload: dict[str, Any]) -> Case:
+    """Create a case; Conflict when the reference exists."""
+    case_ref = _text(payload, "case_ref", 64)
+    case = Case(
+        case_ref=case_ref,
+        crime_type=_text(payload, "crime_type"),
+        officer_in_charge=_text(payload, "officer_in_charge"),
+    )
+    if session.scalar(select(Case.id).where(Case.case_ref == case_ref)) is not None:
+        raise Conflict(f"case {case_ref!r} exists already")
+    session.add(case)
+    session.flush()
+    return case
+
+
+def register_victim(session: Session, case_ref: str, payload: dict[str, Any]) -> Victim:
+    """Put a victim on a case; a phone already registered to the same person is reused."""
+    case = find_case(session, case_ref)
+    name = _text(payload, "name")
+    phone = phones.normalise(payload.get("phone", ""))
+    if phone is None:
+        raise InvalidField("phone", "must be a phone number in E.164 or UK form")
+    try:
+        date_of_birth = dt.date.fromisoformat(payload.get("date_of_birth") or "")
+    except (TypeError, ValueError):
+        raise InvalidField("date_of_birth", "must be a date as YYYY-MM-DD") from None
+    if date_of_birth > dt.date.today():
+        raise InvalidField("date_of_birth", "must not be in the future")
+    every = payload.get("update_every_days", 28)
+    if not isinstance(every, int) or isinstance(every, bool) or not 1 <= every <= 365:
+        raise InvalidField("update_every_days", "must be a whole number of days from 1 to 365")
+    quiet = payload.get("quiet_hours", {"start": "20:00", "end": "08:00"})
+    if not isinstance(quiet, dict):
+        raise InvalidField("quiet_hours", 'must be {"start": "HH:MM", "end": "HH:MM"}')
+    quiet_start = _clock(quiet.get("start"), "quiet_hours.start")
+    quiet_end = _clock(quiet.get("end"), "quiet_hours.end")
+    fields = dict(
+        channel=_choice(payload, "channel", Channel),
+        language=_choice(payload, "language", Language),
+        enhanced_rights=_flag(payload, "enhanced_rights"),
+        update_every_days=every,
+        quiet_start=quiet_start,
+        quiet_end=quiet_end,
+        safe_contact=_flag(payload, "safe_contact"),
+    )
+
+    victim = session.scalar(select(Victim).where(Victim.phone == phone))
+    if victim is None:
+        victim = Victim(name=name, phone=phone, date_of_birth=date_of_birth, **fields)
+        session.add(victim)
+        session.flush()
+    elif victim.date_of_birth != date_of_birth or victim.name.casefold() != name.casefold():
+        # A shared phone: case details must never reach another person's handset, so a
+        # second person cannot be registered on a number that belongs to someone else.
+        raise Conflict("phone is registered to another victim")
+    elif session.scalar(
+        select(CaseVictim.id).where(
+            CaseVictim.case_id == case.id, CaseVictim.victim_id == victim.id
+        )
+    ):
+        raise Conflict("this victim is on this case already")
+    # An existing victim keeps the preferences they have: they may have changed them by text.
+    session.add(CaseVictim(case_id=case.id, victim_id=victim.id))
+    session.flush()
+    # Welcomed once per case: each welcome names its own case (unless safe contact is on).
+    notifications.plan_welcome(session, case, victim)
+    return victim
+
+
+def record_event(
+    session: Session, case_ref: str, payload: dict[str, Any], recorded_by: str | None = None
+) -> CaseEvent:
+    """Store a case event and its plain-language summary; plan the notifications it needs."""
+    case = find_case(session, case_ref)
+    event_type = _choice(payload, "type", EventType)
+    occurred_at = moment(payload.get("occurred_at"), "occurred_at")
+    event = CaseEvent(
+        case_id=case.id,
+        type=event_type,
+        occurred_at=occurred_at,
+        summary=_text(payload, "summary", 1000),
+        summary_cy=_text(payload, "summary_cy", 1000) if "summary_cy" in payload else None,
+        recorded_by=recorded_by,
+    )
+    session.add(event)
+    session.flush()
+    notifications.plan_for_event(session, event)
+    return event
+
+
+def close_case(session: Session, case_ref: str) -> Case:
+    """Close a case; each victim on it gets the closing message and satisfaction survey.
+
+    Closing twice is harmless: the second changes nothing and plans nothing.
+    """
+    case = find_case(session, case_ref)
+    if case.status is CaseStatus.CLOSED:
+        return case
+    case.status = CaseStatus.CLOSED
+    case.closed_at = utcnow()
+    # Routine contact about a closed case is pointless; news (a Code decision, an update a
+    # person wrote) still goes, before the closing message.
+    routine = [n for n in notifications.for_case(session, case) if n.kind in notifications.ROUTINE]
+    notifications.cancel_pending(session, routine, "the case closed before it went")
+    notifications.plan_closing(session, case)
+    return case

@@ -1,0 +1,630 @@
+"""Notifications: planning what a victim is told unprompted, and handing it to the outbox.
+
+A notification is planned when its reason arises (a victim registered on a case, a
+Victims' Code event recorded) and handed to the outbox by a worker when it is due. It goes
+out at `deadlines.next_send_time(now, not_before=created_at, due_by, quiet_start,
+quiet_end)`, on the victim's Europe/London quiet hours. The rule that function implements:
+send at once unless now is inside the quiet hours; inside them, wait until they end (the
+first moment London's clock reads `quiet_end`), unless that is at or after `due_by`
+(exclusive): then send at once, inside the quiet hours, because the Code's limit outranks
+them. So a notification that would be late if it waited goes now; one that can wait
+without being late waits. The time is worked out when the notification is planned and
+again when it is handed over, so a victim's quiet hours hold even if the worker was down.
+
+Handing over is one small transaction per notification, and happens exactly once however
+many workers run: a conditional UPDATE on the status (`... WHERE status = 'pending'`) is the
+first write, and only the worker whose UPDATE changed the row writes the message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from sqlalchemy import ColumnElement, String, Table, cast, func, or_, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased, joinedload
+
+from models import (
+    Author,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    CaseVictim,
+    Channel,
+    Conversation,
+    HandoffPriority,
+    Language,
+    Message,
+    MessageStatus,
+    Notification,
+    NotificationKind,
+    NotificationStatus,
+    ScheduledUpdate,
+    SentAs,
+    Victim,
+    channel_address,
+    utcnow,
+)
+from models.assessments import NeedsAssessment
+from models.db import Database, insert_ignoring_duplicate, rows_updated
+from models.notifications import may_move
+from services.console import handoffs
+from services.language.texts import text
+from services.messaging import inbound, outbox
+from services.messaging.templates import Templates
+from services.victims_code import deadlines
+
+log = logging.getLogger(__name__)
+
+# Bulk goes behind replies: a victim in conversation is answered before news is sent.
+BULK_PRIORITY = 1
+OPTED_OUT = "not sent: the victim has opted out of messages at this number"
+# What tells the victim about their case: a check-in falls due this long after the last.
+UPDATES = frozenset(
+    {
+        NotificationKind.WELCOME,
+        NotificationKind.CODE_UPDATE,
+        NotificationKind.SCHEDULED,
+        NotificationKind.CHECK_IN,
+    }
+)
+# Contact that only matters while the case is open.
+ROUTINE = frozenset(
+    {NotificationKind.CHECK_IN, NotificationKind.NEEDS_INVITE, NotificationKind.NEEDS_REMINDER}
+)
+
+
+def _plan(
+    session: Session,
+    victim: Victim,
+    case: Case,
+    kind: NotificationKind,
+    *,
+    event: CaseEvent | None = None,
+    scheduled: ScheduledUpdate | None = None,
+    not_before: dt.datetime | None = None,
+    dedupe_key: str | None = None,
+) -> Notification | None:
+    """Plan one notification; None when `dedupe_key` shows it was planned already."""
+    now = utcnow()
+    due_by = deadlines.due_by(event.occurred_at, victim.enhanced_rights) if event else None
+    notification = Notification(
+        victim_id=victim.id,
+        case_id=case.id,
+        event_id=event.id if event else None,
+        scheduled_update_id=scheduled.id if scheduled else None,
+        dedupe_key=dedupe_key,
+        kind=kind,
+        due_by=due_by,
+        send_at=_send_time(victim, now, not_before or now, due_by),
+        status=NotificationStatus.PENDING,
+        created_at=now,
+    )
+    if dedupe_key is None:
+        session.add(notification)
+        return notification
+    table = Notification.__table__
+    assert isinstance(table, Table)
+    values = {c.key: getattr(notification, c.key) for c in table.c if c.key != "id"}
+    new_id = insert_ignoring_duplicate(session, table, values)
+    # None: planned already, by an earlier run or by another scheduler during a failover.
+    return session.get(Notification, new_id) if new_id is not None else None
+
+
+def _send_time(
+    victim: Victim, now: dt.datetime, not_before: dt.datetime, due_by: dt.datetime | None
+) -> dt.datetime:
+    return deadlines.next_send_time(now, not_before, due_by, victim.quiet_start, victim.quiet_end)
+
+
+def plan_welcome(session: Session, case: Case, victim: Victim) -> Notification:
+    """The welcome for a victim just put on a case."""
+    notification = _plan(session, victim, case, NotificationKind.WELCOME)
+    assert notification is not None
+    session.flush()
+    return notification
+
+
+def plan_for_event(session: Session, event: CaseEvent) -> list[Notification]:
+    """One notification per victim on the case for a Code event; none for other events.
+
+    Events the Code sets no limit for are told at the next agreed contact instead.
+    """
+    if event.type not in deadlines.CODE_EVENTS:
+        return []
+    case = session.get_one(Case, event.case_id)
+    planned = [
+        _plan(session, place.victim, case, NotificationKind.CODE_UPDATE, event=event)
+        for place in case.victims
+    ]
+    session.flush()
+    return [n for n in planned if n is not None]
+
+
+def plan_scheduled(session: Session, scheduled: ScheduledUpdate) -> list[Notification]:
+    """One notification per victim on the case, at the update's time (quiet hours allowing)."""
+    case = session.get_one(Case, scheduled.case_id)
+    planned = [
+        _plan(
+            session,
+            place.victim,
+            case,
+            NotificationKind.SCHEDULED,
+            scheduled=scheduled,
+            not_before=scheduled.send_at,
+        )
+        for place in case.victims
+    ]
+    session.flush()
+    return [n for n in planned if n is not None]
+
+
+def reschedule(scheduled: ScheduledUpdate) -> None:
+    """Move the update's waiting notifications to its (changed) time."""
+    now = utcnow()
+    for notification in scheduled.notifications:
+        if notification.status is NotificationStatus.PENDING:
+            notification.send_at = _send_time(notification.victim, now, scheduled.send_at, None)
+
+
+def cancel_pending(session: Session, notifications: list[Notification], reason: str) -> int:
+    """Cancel those still waiting; how many were. One already handed over goes ahead."""
+    cancelled = 0
+    for notification in notifications:
+        cancelled += _claim(session, notification.id, NotificationStatus.CANCELLED, reason)
+    return cancelled
+
+
+def plan_closing(session: Session, case: Case) -> list[Notification]:
+    """The closing message and satisfaction survey, once per victim on a closed case."""
+    planned = [
+        _plan(
+            session,
+            place.victim,
+            case,
+            NotificationKind.CLOSING_SURVEY,
+            dedupe_key=f"closing:{place.id}",
+        )
+        for place in case.victims
+    ]
+    session.flush()
+    return [n for n in planned if n is not None]
+
+
+def plan_check_ins(session: Session, now: dt.datetime | None = None) -> int:
+    """Plan a check-in for each victim on an open case who has heard nothing for too long.
+
+    "Too long" is the victim's own `update_every_days` since the last update on that case
+    was sent (or since they were put on the case); a questionnaire invitation is no update.
+    Nothing is planned while another notification on the case waits to go: that one is the
+    contact. The key names the day the check-in fell due, so a second run, or a second
+    scheduler, plans nothing more. The database picks the due ones: a force has 100,000
+    victims on open cases, and few are due at any one time.
+    """
+    now = now or utcnow()
+    last_sent = (
+        select(
+            Notification.victim_id,
+            Notification.case_id,
+            func.max(Notification.sent_at).label("last_sent"),
+        )
+        .where(Notification.sent_at.is_not(None), Notification.kind.in_(UPDATES))
+        .group_by(Notification.victim_id, Notification.case_id)
+        .subquery()
+    )
+    waiting = (
+        select(Notification.id)
+        .where(
+            Notification.victim_id == CaseVictim.victim_id,
+            Notification.case_id == CaseVictim.case_id,
+            Notification.status.in_([NotificationStatus.PENDING, NotificationStatus.QUEUED]),
+        )
+        .exists()
+    )
+    since = func.coalesce(last_sent.c.last_sent, CaseVictim.created_at)
+    rows = session.execute(
+        select(
+            CaseVictim.id, CaseVictim.victim_id, CaseVictim.case_id, since, Victim.update_every_days
+        )
+        .join(Case, Case.id == CaseVictim.case_id)
+        .join(Victim, Victim.id == CaseVictim.victim_id)
+        .outerjoin(
+            last_sent,
+            (last_sent.c.victim_id == CaseVictim.victim_id)
+            & (last_sent.c.case_id == CaseVictim.case_id),
+        )
+        .where(
+            Case.status == CaseStatus.OPEN,
+            _days_have_passed(session, since, Victim.update_every_days, now),
+            ~waiting,
+        )
+    ).all()
+    planned = 0
+    for place_id, victim_id, case_id, last, every in rows:
+        last = _aware(last)
+        due = last + dt.timedelta(days=every)
+        if due > now:
+            continue  # The database's day arithmetic is coarser than ours; ours decides.
+        key = f"check_in:{place_id}:{due.astimezone(deadlines.LONDON):%Y-%m-%d}"
+        victim, case = session.get_one(Victim, victim_id), session.get_one(Case, case_id)
+        planned += (
+            _plan(session, victim, case, NotificationKind.CHECK_IN, dedupe_key=key) is not None
+        )
+    return planned
+
+
+def _days_have_passed(
+    session: Session,
+    since: ColumnElement[Any],
+    days: InstrumentedAttribute[int],
+    now: dt.datetime,
+) -> ColumnElement[bool]:
+    """SQL for "`days` days have passed since `since`", in each database's own arithmetic."""
+    if session.get_bind().dialect.name == "postgresql":
+        return since + func.make_interval(0, 0, 0, days) <= now
+    # SQLite keeps UTC as naive text (models/base.UTCDateTime); julianday counts in days.
+    naive_now = now.astimezone(dt.UTC).replace(tzinfo=None).isoformat(sep=" ")
+    # julianday is a float: a check-in due to the microsecond could miss by rounding. A
+    # minute's slack lets it through; the exact test in Python decides.
+    return func.julianday(since) + days <= func.julianday(naive_now) + 1.0 / 1440
+
+
+def _aware(value: dt.datetime | str) -> dt.datetime:
+    # A coalesce() loses the column's type, so SQLite hands back its text.
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def plan_needs_invitations(
+    session: Session,
+    now: dt.datetime | None = None,
+    invite_after: dt.timedelta = dt.timedelta(days=2),
+    remind_after: dt.timedelta = dt.timedelta(days=3),
+) -> int:
+    """Invite each victim to the needs questionnaire, and remind them once, until they do it.
+
+    The invitation goes `invite_after` the victim was first put on an open case; the one
+    reminder `remind_after` the invitation was sent. A victim who has completed an assessment
+    gets neither. Keys per victim make each happen once, whatever runs it how often.
+    """
+    now = now or utcnow()
+    completed = (
+        select(NeedsAssessment.id)
+        .where(NeedsAssessment.victim_id == Victim.id, NeedsAssessment.completed_at.is_not(None))
+        .exists()
+    )
+    first_place = (
+        select(CaseVictim.victim_id, func.min(CaseVictim.id).label("place_id"))
+        .join(Case, Case.id == CaseVictim.case_id)
+        .where(Case.status == CaseStatus.OPEN)
+        .group_by(CaseVictim.victim_id)
+        .subquery()
+    )
+    invites = aliased(Notification)
+    reminders = aliased(Notification)
+    rows = session.execute(
+        select(CaseVictim, invites.id)
+        .join(first_place, first_place.c.place_id == CaseVictim.id)
+        .join(Victim, Victim.id == CaseVictim.victim_id)
+        .outerjoin(invites, invites.dedupe_key == "needs_invite:" + cast(Victim.id, String))
+        .outerjoin(reminders, reminders.dedupe_key == "needs_reminder:" + cast(Victim.id, String))
+        .where(
+            ~completed,
+            reminders.id.is_(None),
+            or_(
+                invites.id.is_(None) & (CaseVictim.created_at <= now - invite_after),
+                invites.sent_at <= now - remind_after,
+            ),
+        )
+    ).all()
+    planned = 0
+    for place, invited in rows:
+        if invited is None:
+            kind, key = NotificationKind.NEEDS_INVITE, f"needs_invite:{place.victim_id}"
+        else:
+            kind, key = NotificationKind.NEEDS_REMINDER, f"needs_reminder:{place.victim_id}"
+        planned += _plan(session, place.victim, place.case, kind, dedupe_key=key) is not None
+    return planned
+
+
+def content(notification: Notification) -> tuple[str, dict[str, str]]:
+    """Which message a notification is (a key of services/language/texts.py) and its fields.
+
+    Safe contact: someone else may read the phone, so unsolicited messages name no case and
+    carry no news; the victim replies to hear it, after the identity check.
+    """
+    victim, case = notification.victim, notification.case
+    safe = victim.safe_contact
+    kind = notification.kind
+    if kind is NotificationKind.WELCOME:
+        return ("welcome_safe", {}) if safe else ("welcome", {"case_ref": case.case_ref})
+    if kind is NotificationKind.CHECK_IN:
+        if safe:
+            return "check_in_safe", {}
+        return "check_in", {"case_ref": case.case_ref, "officer": case.officer_in_charge}
+    if kind is NotificationKind.NEEDS_INVITE:
+        return "needs_invite", {}
+    if kind is NotificationKind.NEEDS_REMINDER:
+        return "needs_reminder", {}
+    if kind is NotificationKind.CLOSING_SURVEY:
+        return (
+            ("closing_survey_safe", {}) if safe else ("closing_survey", {"case_ref": case.case_ref})
+        )
+    if safe:
+        return "code_update_safe", {}
+    if kind is NotificationKind.SCHEDULED:
+        scheduled = notification.scheduled_update
+        assert scheduled is not None
+        return "scheduled", {"case_ref": case.case_ref, "text": _scheduled_text(scheduled, victim)}
+    event = notification.event
+    assert event is not None
+    summary = event.summary
+    if victim.language is Language.CY and event.summary_cy:
+        summary = event.summary_cy
+    return "code_update", {"case_ref": case.case_ref, "summary": summary}
+
+
+def _scheduled_text(scheduled: ScheduledUpdate, victim: Victim) -> str:
+    # The victim's language when the writer gave it, else the one they gave; both (Welsh
+    # first, as the Welsh Language Standards ask) when the writer asked for both.
+    en, cy = scheduled.text_en, scheduled.text_cy
+    if scheduled.bilingual and en and cy:
+        return f"{cy} / {en}"
+    if victim.language is Language.CY:
+        return cy or en or ""
+    return en or cy or ""
+
+
+def body(notification: Notification) -> str:
+    """The message for a notification, in its victim's language, as safe contact allows."""
+    key, fields = content(notification)
+    return text(key, notification.victim.language, **fields)
+
+
+def _claim(
+    session: Session, notification_id: int, to: NotificationStatus, reason: str | None = None
+) -> bool:
+    """Move a pending notification to `to`; False when another worker moved it first."""
+    assert may_move(NotificationStatus.PENDING, to)
+    return bool(
+        rows_updated(
+            session,
+            update(Notification)
+            .where(
+                Notification.id == notification_id,
+                Notification.status == NotificationStatus.PENDING,
+            )
+            .values(status=to, status_reason=reason),
+        )
+    )
+
+
+def _enqueue(
+    session: Session,
+    conversation: Conversation,
+    notification: Notification,
+    templates: Templates | None,
+    sent_as: SentAs | None = None,
+) -> Message:
+    """Write a notification's message to the outbox, with its WhatsApp template if it has one."""
+    key, fields = content(notification)
+    language = notification.victim.language
+    message = outbox.enqueue(
+        session,
+        conversation,
+        text(key, language, **fields),
+        Author.SYSTEM,
+        priority=BULK_PRIORITY,
+    )
+    template = templates.get(key, language) if templates is not None else None
+    if template is not None and conversation.channel is Channel.WHATSAPP:
+        message.content_sid = template.content_sid
+        message.content_variables = template.variables(fields)
+    message.sent_as = sent_as
+    return message
+
+
+def hand_over(session: Session, notification_id: int, templates: Templates | None = None) -> bool:
+    """Put one due notification in the outbox (or suppress it); True when this call did."""
+    notification = session.get(Notification, notification_id)
+    if notification is None or notification.status is not NotificationStatus.PENDING:
+        return False
+    victim = notification.victim
+    now = utcnow()
+    send_at = deadlines.next_send_time(
+        now,
+        max(notification.created_at, notification.send_at)
+        if notification.kind is NotificationKind.SCHEDULED
+        else notification.created_at,
+        notification.due_by,
+        victim.quiet_start,
+        victim.quiet_end,
+    )
+    if send_at > now:
+        # Quiet hours began while it waited (or the victim changed them): wait them out.
+        rows_updated(
+            session,
+            update(Notification)
+            .where(
+                Notification.id == notification_id,
+                Notification.status == NotificationStatus.PENDING,
+            )
+            .values(send_at=send_at),
+        )
+        return False
+    conversation = session.get_one(
+        Conversation, inbound.conversation_id_for(session, victim.address)
+    )
+    if _opted_out(session, victim):
+        if _claim(session, notification_id, NotificationStatus.SUPPRESSED, OPTED_OUT):
+            log.info("notification %s suppressed: opted out", notification_id)
+            return True
+        return False
+    if not _claim(session, notification_id, NotificationStatus.QUEUED):
+        return False
+    message = _enqueue(session, conversation, notification, templates)
+    rows_updated(
+        session,
+        update(Notification)
+        .where(Notification.id == notification_id)
+        .values(message_id=message.id),
+    )
+    log.info("notification %s queued as message %s", notification_id, message.id)
+    return True
+
+
+def _opted_out(session: Session, victim: Victim) -> bool:
+    """Whether the victim has said STOP on either channel of their phone.
+
+    A person who stops our texts has asked us to stop, whichever channel they said it on;
+    and an SMS fallback would otherwise reach a phone that said STOP by SMS.
+    """
+    addresses = [channel_address(channel, victim.phone) for channel in Channel]
+    return (
+        session.scalar(
+            select(Conversation.id)
+            .where(Conversation.address.in_(addresses), Conversation.opted_out_at.is_not(None))
+            .limit(1)
+        )
+        is not None
+    )
+
+
+FAILED_REASON = "a notification could not be delivered: tell the victim another way"
+
+
+def settle(session: Session, message: Message) -> None:
+    """Bring the notification a message carries (if any) into line with the message's outcome.
+
+    A notification that WhatsApp failed to deliver goes again, once, by SMS to the same
+    phone. One that still fails opens a high-priority handoff, so that an officer tells the
+    victim another way.
+    """
+    notification = session.scalar(select(Notification).where(Notification.message_id == message.id))
+    if notification is None:
+        return
+    failed = message.status in (MessageStatus.FAILED, MessageStatus.UNDELIVERED)
+    if not failed:
+        notification.follow(message)
+        return
+    conversation = message.conversation
+    if (
+        conversation.channel is Channel.WHATSAPP
+        and message.sent_as is not SentAs.SMS
+        and notification.fell_back_at is None
+        and notification.status in (NotificationStatus.QUEUED, NotificationStatus.SENT)
+    ):
+        if notification.status is NotificationStatus.SENT:
+            notification.move(NotificationStatus.QUEUED, "WhatsApp failed; going by SMS")
+        fallback = _enqueue(session, conversation, notification, None, sent_as=SentAs.SMS)
+        notification.message_id = fallback.id
+        notification.fell_back_at = utcnow()
+        log.warning("notification %s: WhatsApp failed, falling back to SMS", notification.id)
+        return
+    if notification.status in (NotificationStatus.QUEUED, NotificationStatus.SENT):
+        notification.move(NotificationStatus.FAILED, message.error_message or "not delivered")
+        handoffs.open_handoff(session, conversation, HandoffPriority.HIGH, FAILED_REASON)
+        log.error("notification %s failed for good; handoff opened", notification.id)
+
+
+def due(session: Session, limit: int = 500) -> list[int]:
+    """Pending notifications whose time has come, oldest first."""
+    return list(
+        session.scalars(
+            select(Notification.id)
+            .where(
+                Notification.status == NotificationStatus.PENDING,
+                Notification.send_at <= utcnow(),
+            )
+            .order_by(Notification.send_at, Notification.id)
+            .limit(limit)
+        )
+    )
+
+
+def hand_over_due(
+    db: Database, templates: Templates | None = None, limit: int = 500, batch: int = 100
+) -> int:
+    """Hand every due notification to the outbox; how many this call handed over.
+
+    A batch at a time in one transaction: a burst of thousands must not cost a commit each.
+    Each notification is still claimed by its own conditional UPDATE, so however many
+    schedulers run, each goes once. Should a batch fail, its notifications are tried one
+    transaction each, so that one bad notification holds back no other.
+    """
+    with db.session() as session:
+        ids = due(session, limit)
+    handed = 0
+    for start in range(0, len(ids), batch):
+        chunk = ids[start : start + batch]
+        try:
+            with db.session() as session:
+                loaded = _load(session, chunk)  # held: the session only keeps weak references
+                handed += sum(hand_over(session, n.id, templates) for n in loaded)
+        except Exception:
+            log.exception("notifications %s..%s: hand-over failed; one by one", chunk[0], chunk[-1])
+            for notification_id in chunk:
+                try:
+                    with db.session() as session:
+                        handed += hand_over(session, notification_id, templates)
+                except Exception:
+                    # Tried again at the next turn; the others go meanwhile.
+                    log.exception("notification %s: hand-over failed", notification_id)
+    return handed
+
+
+def _load(session: Session, ids: list[int]) -> list[Notification]:
+    """Load a batch with what its messages need, in a few queries instead of a few per row."""
+    return list(
+        session.scalars(
+            select(Notification)
+            .where(Notification.id.in_(ids))
+            .options(
+                joinedload(Notification.victim),
+                joinedload(Notification.case),
+                joinedload(Notification.event),
+                joinedload(Notification.scheduled_update),
+            )
+            .order_by(Notification.send_at, Notification.id)
+        )
+    )
+
+
+def for_case(session: Session, case: Case) -> list[Notification]:
+    """A case's notifications, oldest first."""
+    return list(
+        session.scalars(
+            select(Notification).where(Notification.case_id == case.id).order_by(Notification.id)
+        )
+    )
+
+
+def for_event(session: Session, event: CaseEvent) -> list[Notification]:
+    """An event's notifications, one per victim on its case (none for a non-Code event)."""
+    return list(
+        session.scalars(
+            select(Notification).where(Notification.event_id == event.id).order_by(Notification.id)
+        )
+    )
+
+
+def as_json(notification: Notification) -> dict[str, Any]:
+    """A notification as the API shows it (contract)."""
+    n = notification
+    return {
+        "id": n.id,
+        "victim_id": n.victim_id,
+        "event_id": n.event_id,
+        "kind": n.kind.value,
+        "due_by": iso(n.due_by),
+        "sent_at": iso(n.sent_at),
+        "status": n.status.value,
+        "within_code": n.within_code,
+    }
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    # Stored and read back as aware UTC (UTCDateTime): ISO 8601 with a Z.
+    return None if value is None else value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")

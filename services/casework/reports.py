@@ -1,0 +1,287 @@
+"""The Victims' Code compliance report: how many Code notifications went within their limit.
+
+Which notifications a report covers: those the Code sets a limit for (a `due_by`), whose
+limit falls in the period. A limit "falls on" the last calendar day on which telling the
+victim is still in time, on the Europe/London clock: `due_by` is exclusive and is the
+00:00 London that starts the day after, so a `due_by` of 2026-12-05T00:00 London falls on
+4 December. A period from F to T (inclusive) therefore holds the notifications with
+00:00 London on F < due_by <= 00:00 London on T+1.
+
+What each one counts as, at the moment the report is made (`now`):
+
+- **within**: sent (Twilio took it) before `due_by`;
+- **late**: sent at or after `due_by`, or not sent (pending, queued, failed) when `due_by`
+  has passed. How late: `sent_at - due_by`, or `now - due_by` while it is still unsent;
+- **open**: not sent yet, and its limit has not passed: neither in time nor late so far;
+- **suppressed**: never sent on purpose (the victim opted out): reported, not counted late;
+- **excluded**: any other status (a notification withdrawn before it went, for instance),
+  which the Code no longer holds the service to.
+
+`share` is within / (within + late): the share of the notifications whose outcome is known
+that went in time; None when there are none. Figures are given overall and per event type,
+with the late ones listed. The report names no victim and shows no phone number: victims
+appear by id only.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import enum
+import io
+import re
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Case, CaseEvent, EventType, Notification, NotificationStatus, utcnow
+from services.casework.notifications import iso
+from services.errors import InvalidField
+from services.victims_code import deadlines
+
+MAX_DAYS = 366
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# A spreadsheet runs a cell that starts with one of these as a formula; case references come
+# from outside systems, so the CSV export defuses them.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class Outcome(enum.StrEnum):
+    WITHIN = "within"
+    LATE = "late"
+    OPEN = "open"
+    SUPPRESSED = "suppressed"
+    EXCLUDED = "excluded"
+
+
+# Statuses whose notification has not reached the victim and still should have.
+_UNSENT = frozenset(
+    {NotificationStatus.PENDING, NotificationStatus.QUEUED, NotificationStatus.FAILED}
+)
+
+
+def outcome(
+    status: NotificationStatus, due_by: dt.datetime, sent_at: dt.datetime | None, now: dt.datetime
+) -> Outcome:
+    """What one Code notification counts as in the report, at `now` (rules in the docstring)."""
+    if status is NotificationStatus.SENT and sent_at is not None:
+        return Outcome.WITHIN if sent_at < due_by else Outcome.LATE
+    if status is NotificationStatus.SUPPRESSED:
+        return Outcome.SUPPRESSED
+    if status in _UNSENT or status is NotificationStatus.SENT:
+        # (Sent without a time cannot be shown to be in time: it counts as not sent.)
+        return Outcome.LATE if now >= due_by else Outcome.OPEN
+    return Outcome.EXCLUDED
+
+
+@dataclasses.dataclass
+class Tally:
+    """The counts for one group of notifications (all of them, or one event type)."""
+
+    count: int = 0
+    within: int = 0
+    late: int = 0
+    open: int = 0
+    suppressed: int = 0
+    excluded: int = 0
+
+    def add(self, result: Outcome) -> None:
+        self.count += 1
+        setattr(self, result.value, getattr(self, result.value) + 1)
+
+    @property
+    def share(self) -> float | None:
+        """Within / (within + late), rounded to 4 places; None when neither happened."""
+        decided = self.within + self.late
+        return round(self.within / decided, 4) if decided else None
+
+    def as_json(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "share": self.share}
+
+
+@dataclasses.dataclass(frozen=True)
+class LateNotification:
+    """One notification that missed its limit; no name or number, the victim by id only."""
+
+    id: int
+    case_ref: str
+    victim_id: int
+    event_type: str | None
+    due_by: dt.datetime
+    sent_at: dt.datetime | None
+    status: str
+    late_by: dt.timedelta
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "case_ref": self.case_ref,
+            "victim_id": self.victim_id,
+            "event_type": self.event_type,
+            "due_by": iso(self.due_by),
+            "sent_at": iso(self.sent_at),
+            "status": self.status,
+            "late_by_seconds": int(self.late_by.total_seconds()),
+        }
+
+
+@dataclasses.dataclass
+class ComplianceReport:
+    """The report for one period; `as_json()` for the API, `as_csv()` for the console."""
+
+    start: dt.date
+    end: dt.date
+    generated_at: dt.datetime
+    overall: Tally
+    by_event_type: dict[str | None, Tally]
+    late: list[LateNotification]
+
+    def as_json(self) -> dict[str, Any]:
+        """The API's answer (contract)."""
+        return {
+            "from": self.start.isoformat(),
+            "to": self.end.isoformat(),
+            "generated_at": iso(self.generated_at),
+            "overall": self.overall.as_json(),
+            "by_event_type": [
+                {"event_type": event_type, **tally.as_json()}
+                for event_type, tally in self.by_event_type.items()
+            ],
+            "late": [n.as_json() for n in self.late],
+        }
+
+    def as_csv(self) -> str:
+        """The console's export: the period, the figures, then the late notifications."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(["report", "Victims' Code compliance"])
+        writer.writerow(["from", self.start.isoformat()])
+        writer.writerow(["to", self.end.isoformat()])
+        writer.writerow(["generated_at", iso(self.generated_at)])
+        writer.writerow([])
+        columns = [f.name for f in dataclasses.fields(Tally)]
+        writer.writerow(["event_type", *columns, "share"])
+        groups: list[tuple[str | None, Tally]] = [("all", self.overall)]
+        for name, tally in [*groups, *self.by_event_type.items()]:
+            share = "" if tally.share is None else f"{tally.share:.4f}"
+            writer.writerow([name or "", *(getattr(tally, c) for c in columns), share])
+        writer.writerow([])
+        writer.writerow(
+            [
+                "notification_id",
+                "case_ref",
+                "victim_id",
+                "event_type",
+                "due_by",
+                "sent_at",
+                "status",
+                "late_by_seconds",
+                "late_by_hours",
+            ]
+        )
+        for n in self.late:
+            seconds = n.late_by.total_seconds()
+            writer.writerow(
+                [
+                    n.id,
+                    _cell(n.case_ref),
+                    n.victim_id,
+                    n.event_type or "",
+                    iso(n.due_by),
+                    iso(n.sent_at) or "",
+                    n.status,
+                    int(seconds),
+                    f"{seconds / 3600:.1f}",
+                ]
+            )
+        return out.getvalue()
+
+
+def _cell(value: str) -> str:
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def parse_period(start: str | None, end: str | None) -> tuple[dt.date, dt.date]:
+    """The `from` and `to` of a query as dates; InvalidField names the one that is wrong."""
+    dates = []
+    for name, raw in (("from", start), ("to", end)):
+        if not raw:
+            raise InvalidField(name, "is required, as a date YYYY-MM-DD")
+        try:
+            if not _DATE.fullmatch(raw):
+                raise ValueError(raw)
+            dates.append(dt.date.fromisoformat(raw))
+        except ValueError:
+            raise InvalidField(name, "must be a date as YYYY-MM-DD") from None
+    check_period(dates[0], dates[1])
+    return dates[0], dates[1]
+
+
+def check_period(start: dt.date, end: dt.date) -> None:
+    """InvalidField unless `start` <= `end` and the period is at most MAX_DAYS days."""
+    if start > end:
+        raise InvalidField("from", "must be on or before 'to'")
+    if (end - start).days + 1 > MAX_DAYS:
+        raise InvalidField("to", f"the period must be at most {MAX_DAYS} days")
+
+
+def _london_midnight(day: dt.date) -> dt.datetime:
+    # Local midnight always exists exactly once in London (clocks change at 01:00 UTC).
+    return dt.datetime.combine(day, dt.time(0), tzinfo=deadlines.LONDON).astimezone(dt.UTC)
+
+
+def compliance(
+    session: Session, start: dt.date, end: dt.date, now: dt.datetime | None = None
+) -> ComplianceReport:
+    """The compliance report for the Code limits that fall from `start` to `end` (inclusive)."""
+    check_period(start, end)
+    now = now or utcnow()
+    lower = _london_midnight(start)
+    upper = _london_midnight(end + dt.timedelta(days=1))
+    rows = session.execute(
+        select(
+            Notification.id,
+            Notification.victim_id,
+            Notification.status,
+            Notification.due_by,
+            Notification.sent_at,
+            Case.case_ref,
+            CaseEvent.type,
+        )
+        .join(Case, Case.id == Notification.case_id)
+        .outerjoin(CaseEvent, CaseEvent.id == Notification.event_id)
+        .where(
+            Notification.due_by.is_not(None),
+            Notification.due_by > lower,
+            Notification.due_by <= upper,
+        )
+        .order_by(Notification.due_by, Notification.id)
+    )
+    overall = Tally()
+    # Every event type the Code covers is shown, with zeros when it had none.
+    by_type: dict[str | None, Tally] = {
+        t.value: Tally() for t in EventType if t in deadlines.CODE_EVENTS
+    }
+    late: list[LateNotification] = []
+    for id_, victim_id, status, due_by, sent_at, case_ref, event_type in rows:
+        assert due_by is not None  # the query asked for a limit
+        result = outcome(status, due_by, sent_at, now)
+        type_name = event_type.value if event_type is not None else None
+        overall.add(result)
+        by_type.setdefault(type_name, Tally()).add(result)
+        if result is Outcome.LATE:
+            late.append(
+                LateNotification(
+                    id=id_,
+                    case_ref=case_ref,
+                    victim_id=victim_id,
+                    event_type=type_name,
+                    due_by=due_by,
+                    sent_at=sent_at,
+                    status=status.value,
+                    late_by=(sent_at or now) - due_by,
+                )
+            )
+    return ComplianceReport(start, end, now, overall, by_type, late)

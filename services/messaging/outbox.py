@@ -1,0 +1,228 @@
+"""The outbox: every outbound message is written here first, then handed to Twilio.
+
+Sending is crash-safe: a message is marked SUBMITTING (committed) before the request to
+Twilio, and anything found SUBMITTING by a later lease holder is looked up at Twilio
+before it is sent again, so that a crash mid-request neither loses nor doubles it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from models import (
+    Author,
+    Channel,
+    Conversation,
+    Direction,
+    Message,
+    MessageStatus,
+    SentAs,
+    utcnow,
+)
+from services.messaging import inbound, phones
+from services.messaging.ratelimit import RateLimiter
+from services.messaging.retry import next_attempt
+from services.messaging.segments import segments
+from services.messaging.settlement import OnSettled
+from services.messaging.twilio_gateway import Accepted, SendFailed, TwilioGateway
+from services.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Twilio's message dates have one-second resolution and its clock is not ours.
+CLOCK_SLACK = dt.timedelta(minutes=2)
+
+
+def enqueue(
+    session: Session,
+    conversation: Conversation,
+    body: str,
+    author: Author,
+    *,
+    reply_to: Message | None = None,
+    reply_seq: int | None = None,
+    priority: int = 0,
+    bypass_opt_out: bool = False,
+) -> Message:
+    """Write an outbound message to the outbox; a worker sends it."""
+    message = Message(
+        conversation_id=conversation.id,
+        direction=Direction.OUTBOUND,
+        author=author,
+        body=body,
+        status=MessageStatus.PENDING,
+        next_attempt_at=utcnow(),
+        reply_to_id=reply_to.id if reply_to else None,
+        reply_seq=reply_seq,
+        priority=priority,
+        bypass_opt_out=bypass_opt_out,
+    )
+    session.add(message)
+    session.flush()
+    return message
+
+
+def next_due(session: Session, conversation_id: int) -> Message | None:
+    """The conversation's first unsent message, if it is due; later ones wait behind it."""
+    head = session.scalar(
+        select(Message)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.direction == Direction.OUTBOUND,
+            Message.status.in_([MessageStatus.PENDING, MessageStatus.SUBMITTING]),
+        )
+        .order_by(Message.priority, Message.id)
+        .limit(1)
+        .options(joinedload(Message.conversation))
+    )
+    if head is None:
+        return None
+    if head.status is MessageStatus.SUBMITTING:
+        # We hold the lease, so whoever marked this is gone: it may or may not have reached
+        # Twilio.
+        head.status = MessageStatus.PENDING
+        head.needs_reconcile = True
+        head.next_attempt_at = utcnow()
+    if head.next_attempt_at and head.next_attempt_at > utcnow():
+        return None
+    return head
+
+
+def _record_accepted(
+    session: Session, message: Message, accepted: Accepted, on_settled: OnSettled
+) -> None:
+    message.twilio_sid = accepted.sid
+    message.status = MessageStatus.ACCEPTED
+    message.status_at = utcnow()
+    message.needs_reconcile = False
+    message.error_code = None
+    message.error_message = None
+    on_settled(session, message)
+    session.flush()
+    # Status callbacks that raced ahead of this commit are waiting; apply them now.
+    inbound.apply_delivery_events(session, accepted.sid, on_settled)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One message on its way to Twilio: what the request needs, taken from its row."""
+
+    message_id: int
+    to: str
+    channel: Channel
+    body: str
+    reconcile: bool
+    since: dt.datetime
+    content_sid: str | None = None
+    content_variables: str | None = None
+    # Lower goes first (replies before bulk): the rate limiter serves them in that order.
+    priority: int = 0
+
+
+# WhatsApp takes free text only within 24 hours of the person's last message to us.
+WHATSAPP_WINDOW = dt.timedelta(hours=24)
+
+
+def route(message: Message, conversation: Conversation, now: dt.datetime) -> SentAs:
+    """How a message must go: free text, a WhatsApp template, or SMS to the same phone."""
+    if message.sent_as is SentAs.SMS or conversation.channel is Channel.SMS:
+        return SentAs.SMS if conversation.channel is Channel.WHATSAPP else SentAs.TEXT
+    last = conversation.last_inbound_at
+    if last is not None and now - last < WHATSAPP_WINDOW:
+        return SentAs.TEXT
+    return SentAs.TEMPLATE if message.content_sid else SentAs.SMS
+
+
+SUPPRESSED = "suppressed"
+
+
+def start_send(
+    session: Session, conversation_id: int, on_settled: OnSettled
+) -> Submission | str | None:
+    """Mark the conversation's next due message as being sent (in the caller's transaction).
+
+    Returns what to send, SUPPRESSED when the message was dropped for an opt-out (and
+    `on_settled` told), or None when nothing is due.
+    """
+    message = next_due(session, conversation_id)
+    if message is None:
+        return None
+    conversation = message.conversation
+    if conversation.opted_out_at and not message.bypass_opt_out:
+        message.status = MessageStatus.SUPPRESSED
+        message.error_message = "not sent: the recipient has opted out"
+        on_settled(session, message)
+        return SUPPRESSED
+    now = utcnow()
+    message.status = MessageStatus.SUBMITTING
+    message.attempts += 1
+    message.submitted_at = now
+    message.sent_as = route(message, conversation, now)
+    template = message.sent_as is SentAs.TEMPLATE
+    by_sms = message.sent_as is SentAs.SMS
+    return Submission(
+        message_id=message.id,
+        to=phones.split_address(conversation.address)[1] if by_sms else conversation.address,
+        channel=Channel.SMS if by_sms else conversation.channel,
+        body=message.body,
+        reconcile=message.needs_reconcile,
+        since=message.created_at - CLOCK_SLACK,
+        content_sid=message.content_sid if template else None,
+        content_variables=message.content_variables if template else None,
+        priority=message.priority,
+    )
+
+
+def deliver(
+    twilio: TwilioGateway, limiter: RateLimiter, submission: Submission
+) -> Accepted | SendFailed:
+    """Hand the message to Twilio (outside any transaction), asking first if it may have it."""
+    s = submission
+    try:
+        found = twilio.find_sent(s.to, s.channel, s.body, s.since) if s.reconcile else None
+        if found:
+            return found
+        # WhatsApp has no segments: one message is one.
+        cost = segments(s.body) if s.channel is Channel.SMS else 1
+        limiter.acquire(twilio.sender(s.channel), s.priority, cost)
+        return twilio.send(s.to, s.channel, s.body, s.content_sid, s.content_variables)
+    except SendFailed as exc:
+        return exc
+
+
+def finish_send(
+    session: Session,
+    submission: Submission,
+    outcome: Accepted | SendFailed,
+    settings: Settings,
+    on_settled: OnSettled,
+) -> None:
+    """Record what Twilio said: the SID, a retry with backoff, or a permanent failure; tell
+    `on_settled` when the message's fate is known."""
+    message = session.get_one(Message, submission.message_id)
+    if message.status is not MessageStatus.SUBMITTING:
+        return
+    if isinstance(outcome, Accepted):
+        _record_accepted(session, message, outcome, on_settled)
+        return
+    message.error_code = outcome.code
+    message.error_message = str(outcome)[:500]
+    if outcome.retry and message.attempts < settings.outbound_max_attempts:
+        message.status = MessageStatus.PENDING
+        message.needs_reconcile = submission.reconcile or outcome.ambiguous
+        message.next_attempt_at = next_attempt(
+            message.attempts, settings.retry_base_seconds, settings.retry_cap_seconds
+        )
+        log.warning("message %s: %s; retrying", submission.message_id, outcome)
+        return
+    # A permanent refusal (21610: the recipient opted out at the carrier; 21211: not a
+    # valid number) is recorded, never retried.
+    message.status = MessageStatus.FAILED
+    message.status_at = utcnow()
+    on_settled(session, message)
+    log.error("message %s failed for good: %s", submission.message_id, outcome)

@@ -1,0 +1,1 @@
+"""Running the service: heartbeats of the background processes."""

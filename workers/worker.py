@@ -1,0 +1,157 @@
+"""The worker loop: finds conversations with due work and drains each under its lease.
+
+Any number of these may run, on any number of machines: leases keep each conversation
+with one worker at a time. The web app nudges a worker when a message arrives, and the
+scheduler when it hands notifications to the outbox; without a nudge, a worker still looks
+for work every POLL_SECONDS. Time-driven work (what is due when) is the scheduler's
+(scheduler/service.py), not the worker's.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import signal
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from models import Direction, Message, MessageStatus, utcnow
+from services.casework.notifications import BULK_PRIORITY
+from services.conversations import processing
+from services.messaging import leases, wake
+from services.messaging.wake import WakeListener
+from services.operations import heartbeats
+from services.runtime import Runtime
+from services.settings import Settings
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 1.0
+HEARTBEAT_SECONDS = 5.0
+# Threads a burst of bulk notifications may never take: a victim who writes during the
+# burst is answered at once, not after it.
+RESERVED_FOR_REPLIES = 2
+
+
+def due_conversations(session: Session, limit: int = 500) -> list[tuple[int, int]]:
+    """Conversations with an inbound message to process or an outbound one to send, with the
+    most urgent priority among their due messages; replies (0) before bulk."""
+    now = utcnow()
+    rows = session.execute(
+        select(Message.conversation_id, func.min(Message.priority))
+        .where(
+            or_(
+                (Message.direction == Direction.INBOUND)
+                & (Message.status == MessageStatus.RECEIVED)
+                & (Message.next_attempt_at <= now),
+                (Message.direction == Direction.OUTBOUND)
+                & (Message.status == MessageStatus.PENDING)
+                & (Message.next_attempt_at <= now),
+                # Left mid-send by a worker that may have died; the lease tells.
+                (Message.direction == Direction.OUTBOUND)
+                & (Message.status == MessageStatus.SUBMITTING),
+            )
+        )
+        .group_by(Message.conversation_id)
+        .order_by(func.min(Message.priority), Message.conversation_id)
+        .limit(limit)
+    )
+    return [(conversation_id, priority) for conversation_id, priority in rows]
+
+
+class Worker:
+    """Drains due conversations on a thread pool, one task per conversation at a time."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.owner = leases.new_owner()
+        self.pool = ThreadPoolExecutor(rt.settings.worker_threads, thread_name_prefix="drain")
+        self.inflight: set[int] = set()
+        self.bulk_inflight: set[int] = set()
+        self.bulk_slots = max(1, rt.settings.worker_threads - RESERVED_FOR_REPLIES)
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+
+    def _drain(self, conversation_id: int) -> None:
+        try:
+            processing.drain(self.rt, conversation_id, self.owner)
+        except Exception:
+            log.exception("conversation %s: unexpected error; it will be retried", conversation_id)
+
+    def _finished(self, conversation_id: int, _future: Future[None]) -> None:
+        with self.lock:
+            self.inflight.discard(conversation_id)
+            self.bulk_inflight.discard(conversation_id)
+        if not self.stopping.is_set():
+            # A thread is free: look for more work now, not at the next poll. Without this,
+            # a burst would start only `bulk_slots` conversations a second.
+            wake.nudge(self.rt.settings.worker_wake_addr)
+
+    def dispatch(self) -> int:
+        """Start a drain for each due conversation not already in hand; how many started.
+
+        Conversations whose only due work is bulk take at most `bulk_slots` threads, so
+        that some are always free for replies.
+        """
+        with self.rt.db.session() as session:
+            due = due_conversations(session)
+        started = 0
+        for conversation_id, priority in due:
+            with self.lock:
+                if conversation_id in self.inflight:
+                    continue
+                if priority >= BULK_PRIORITY:
+                    if len(self.bulk_inflight) >= self.bulk_slots:
+                        continue
+                    self.bulk_inflight.add(conversation_id)
+                self.inflight.add(conversation_id)
+            future = self.pool.submit(self._drain, conversation_id)
+            future.add_done_callback(functools.partial(self._finished, conversation_id))
+            started += 1
+        return started
+
+    def run(self) -> None:
+        """Loop until stop() is called."""
+        listener = WakeListener(self.rt.settings.worker_wake_addr)
+        last_beat = 0.0
+        log.info("worker %s started", self.owner)
+        try:
+            while not self.stopping.is_set():
+                if time.monotonic() - last_beat >= HEARTBEAT_SECONDS:
+                    try:
+                        with self.rt.db.session() as session:
+                            heartbeats.beat(session, heartbeats.WORKER, self.owner)
+                    except Exception:
+                        log.exception("heartbeat failed; trying again shortly")
+                    last_beat = time.monotonic()
+                try:
+                    self.dispatch()
+                except Exception:
+                    log.exception("looking for work failed; trying again shortly")
+                listener.wait(POLL_SECONDS)
+        finally:
+            listener.close()
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            log.info("worker %s stopped", self.owner)
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+
+def main() -> None:
+    """Entry point of `python -m workers` (any number may run)."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    rt = Runtime(Settings.from_env())
+    worker = Worker(rt)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: worker.stop())
+    try:
+        worker.run()
+    finally:
+        rt.close()
