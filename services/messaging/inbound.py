@@ -21,7 +21,7 @@ from models import (
     MessageStatus,
     utcnow,
 )
-from models.db import insert_ignoring_duplicate
+from models.db import insert_ignoring_duplicate, lock_for_transaction
 from models.messaging import NOT_DELIVERED, TWILIO_STATUSES, status_from_callback
 from services.errors import InvalidField
 from services.messaging import phones, shapes
@@ -132,9 +132,22 @@ def record_status(session: Session, form: Mapping[str, str], on_settled: OnSettl
         log.warning("status callback for %s: unknown status %r kept; it moves nothing", sid, status)
     raw_code = form.get("ErrorCode") or ""
     error_code = int(raw_code) if raw_code.isdigit() else None
+    hold_sid(session, sid)
     session.add(DeliveryEvent(twilio_sid=sid, status=status[:40], error_code=error_code))
     session.flush()
     apply_delivery_events(session, sid, on_settled)
+
+
+def hold_sid(session: Session, sid: str) -> None:
+    """Make this transaction the only one about `sid` until it ends.
+
+    A callback can come while the send that will record its SID is still committing. Each
+    looks for the other (the callback for the message, the send for waiting callbacks), and
+    with both in flight each could miss the other, leaving a callback, perhaps the final
+    "failed", never applied. One at a time, the later one always sees the earlier. Call it
+    before writing anything about the message (record_status and the outbox do).
+    """
+    lock_for_transaction(session, f"twilio-sid:{sid}")
 
 
 def apply_delivery_events(session: Session, sid: str, on_settled: OnSettled) -> None:

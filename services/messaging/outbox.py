@@ -120,6 +120,8 @@ def next_due(session: Session, conversation_id: int) -> Message | None:
 def _record_accepted(
     session: Session, message: Message, accepted: Accepted, on_settled: OnSettled
 ) -> None:
+    # Before any write: a status callback for this SID may be committing right now.
+    inbound.hold_sid(session, accepted.sid)
     message.twilio_sid = accepted.sid
     message.status = MessageStatus.ACCEPTED
     message.status_at = utcnow()
