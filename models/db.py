@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Engine, Table, Update, create_engine, event
+from sqlalchemy import CursorResult, Engine, Table, Update, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -76,3 +76,16 @@ def insert_ignoring_duplicate(session: Session, table: Table, values: dict[str, 
     statement = insert(table).values(**values).on_conflict_do_nothing().returning(table.c.id)
     new_id: int | None = session.execute(statement).scalar()
     return new_id
+
+
+def lock_for_transaction(session: Session, key: str) -> None:
+    """Hold a lock named `key` until the session's transaction ends, so that transactions
+    about the same thing run one after the other.
+
+    PostgreSQL: a transaction-level advisory lock on the key's hash (a hash shared by two
+    keys only makes them wait for each other). SQLite needs none: it has one writer at a
+    time, and Python's sqlite3 begins a transaction at its first write, so a transaction
+    that writes first sees everything committed before it.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})

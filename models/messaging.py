@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import uuid
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, CreatedAt, Timestamp, enum_column, utcnow
@@ -81,47 +81,76 @@ class MessageStatus(enum.StrEnum):
     PENDING = "pending"
     SUBMITTING = "submitting"
     SUPPRESSED = "suppressed"
-    # Outbound, Twilio's (what its status callbacks report).
+    # Outbound, Twilio's (what its status callbacks report; the Message resource's
+    # `status`, Twilio's API 2010-04-01, `message_enum_status`).
     ACCEPTED = "accepted"
+    SCHEDULED = "scheduled"
     QUEUED = "queued"
     SENDING = "sending"
     SENT = "sent"
     DELIVERED = "delivered"
+    PARTIALLY_DELIVERED = "partially_delivered"
     UNDELIVERED = "undelivered"
     FAILED = "failed"
+    CANCELED = "canceled"
     READ = "read"
 
 
 # How far along each outbound status is. A status report may only move a message forward:
 # Twilio's callbacks can arrive out of order, and a late "sent" must not undo "delivered".
-# Terminal outcomes share a rank so that none overrides another, except "read", which
-# WhatsApp reports after "delivered".
+# Twilio has it but has not sent it yet: accepted, scheduled, queued (2). Outcomes share a
+# rank so that none overrides another (5), except "read", which WhatsApp reports after
+# "delivered" (6).
 STATUS_RANK: dict[MessageStatus, int] = {
     MessageStatus.PENDING: 0,
     MessageStatus.SUBMITTING: 1,
     MessageStatus.ACCEPTED: 2,
+    MessageStatus.SCHEDULED: 2,
     MessageStatus.QUEUED: 2,
     MessageStatus.SENDING: 3,
     MessageStatus.SENT: 4,
     MessageStatus.DELIVERED: 5,
+    MessageStatus.PARTIALLY_DELIVERED: 5,
     MessageStatus.UNDELIVERED: 5,
     MessageStatus.FAILED: 5,
+    MessageStatus.CANCELED: 5,
     MessageStatus.SUPPRESSED: 5,
     MessageStatus.READ: 6,
 }
 
-TWILIO_STATUSES = {
-    s.value: s
-    for s in (
-        MessageStatus.ACCEPTED,
-        MessageStatus.QUEUED,
-        MessageStatus.SENDING,
-        MessageStatus.SENT,
-        MessageStatus.DELIVERED,
-        MessageStatus.UNDELIVERED,
+# Outcomes after which the victim may not have the whole text: a notification carried by
+# such a message goes again (WhatsApp: by SMS) or an officer is asked to tell the victim
+# (services/casework/notifications.settle). "canceled" is a scheduled message withdrawn at
+# Twilio (we schedule none there, so someone did it by hand); "partially_delivered" means
+# some of it did not arrive. A duplicate is a smaller harm than a missing update.
+NOT_DELIVERED = frozenset(
+    {
         MessageStatus.FAILED,
-        MessageStatus.READ,
-    )
+        MessageStatus.UNDELIVERED,
+        MessageStatus.CANCELED,
+        MessageStatus.PARTIALLY_DELIVERED,
+    }
+)
+
+# Every status Twilio documents for a message, and what a status callback that reports it
+# does to one of ours: the status it moves to (if that is forward), or None: recorded and
+# moves nothing. "receiving" and "received" describe messages that reach Twilio, not ones
+# we sent. A status Twilio adds later is not listed: it is recorded too, and moves nothing
+# (inbound.record_status), so that Twilio is never told 400 and made to retry and alert.
+TWILIO_STATUSES: dict[str, MessageStatus | None] = {
+    "accepted": MessageStatus.ACCEPTED,
+    "scheduled": MessageStatus.SCHEDULED,
+    "queued": MessageStatus.QUEUED,
+    "sending": MessageStatus.SENDING,
+    "sent": MessageStatus.SENT,
+    "delivered": MessageStatus.DELIVERED,
+    "partially_delivered": MessageStatus.PARTIALLY_DELIVERED,
+    "undelivered": MessageStatus.UNDELIVERED,
+    "failed": MessageStatus.FAILED,
+    "canceled": MessageStatus.CANCELED,
+    "read": MessageStatus.READ,
+    "receiving": None,
+    "received": None,
 }
 
 
@@ -130,6 +159,42 @@ def may_advance(current: MessageStatus, new: MessageStatus) -> bool:
     if current in (MessageStatus.RECEIVED, MessageStatus.PROCESSED):
         return False
     return STATUS_RANK[new] > STATUS_RANK[current]
+
+
+def status_from_callback(current: MessageStatus, reported: str) -> MessageStatus | None:
+    """The status a callback reporting `reported` moves a message in `current` to, or None
+    when it moves nothing (not forward, not a delivery status, or one Twilio added later)."""
+    new = TWILIO_STATUSES.get(reported)
+    if new is None or not may_advance(current, new):
+        return None
+    return new
+
+
+class InboundShape(enum.StrEnum):
+    """What kind of message a victim's phone sent, read from Twilio's webhook
+    (services/messaging/shapes.py); docs/INBOUND.md says what the service does with each."""
+
+    TEXT = "text"
+    # A reply from a WhatsApp quick-reply button (ButtonText, ButtonPayload) or a list
+    # (ListId, ListTitle): its text is what the victim chose.
+    BUTTON = "button"
+    LIST = "list"
+    # The first message from a click-to-WhatsApp ad (ReferralBody and the other Referral*
+    # fields describe the ad; the Body is the person's own).
+    REFERRAL = "referral"
+    # Pictures, video and documents (MMS or WhatsApp media).
+    MEDIA = "media"
+    # A voice note or other audio.
+    VOICE = "voice"
+    STICKER = "sticker"
+    # A shared location (Latitude, Longitude, and perhaps Address and Label).
+    LOCATION = "location"
+    # A shared contact card (vCard).
+    CONTACTS = "contacts"
+    # A WhatsApp reaction (an emoji on one of our messages).
+    REACTION = "reaction"
+    # Nothing we can read: an empty text, or a kind WhatsApp or Twilio does not pass on.
+    UNREADABLE = "unreadable"
 
 
 class Conversation(Base):
@@ -195,6 +260,13 @@ class Message(Base):
     author: Mapped[Author] = mapped_column(enum_column(Author))
     body: Mapped[str] = mapped_column(Text, default="")
     num_media: Mapped[int] = mapped_column(default=0)
+    # Inbound: what kind of message it was, and the fields of that kind Twilio sent (a
+    # location's Latitude, Longitude, Address and Label, a button's payload, the media types,
+    # an ad's Referral* fields), kept for the officer who reads the conversation.
+    shape: Mapped[InboundShape] = mapped_column(
+        enum_column(InboundShape), default=InboundShape.TEXT, server_default=InboundShape.TEXT.value
+    )
+    details: Mapped[dict[str, str] | None] = mapped_column(JSON)
     # Twilio's MessageSid: unique, which is what makes a retried webhook harmless.
     twilio_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
     status: Mapped[MessageStatus] = mapped_column(enum_column(MessageStatus))
@@ -213,6 +285,14 @@ class Message(Base):
     # (its ContentSid, and its ContentVariables as JSON), when it has one.
     content_sid: Mapped[str | None] = mapped_column(String(64))
     content_variables: Mapped[str | None] = mapped_column(Text)
+    # Why a message that has a template goes without it: its fields broke WhatsApp's rules
+    # even once cleaned (services/messaging/templates.py), or it is longer than one message.
+    # Outside the 24-hour window it then goes by SMS (`sent_as`).
+    no_template_reason: Mapped[str | None] = mapped_column(String(300))
+    # A text longer than Twilio takes in one message goes as numbered parts, in order
+    # (services/messaging/segments.split_body): each later part points at the first, which
+    # is the one a notification follows.
+    part_of_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
     # How it went (or must go: SMS is set in advance for a fallback); None until handed over.
     sent_as: Mapped[SentAs | None] = mapped_column(enum_column(SentAs))
     # Outbound replies point at the inbound message they answer, numbered, so that the same
@@ -236,7 +316,8 @@ class DeliveryEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     twilio_sid: Mapped[str] = mapped_column(String(64), index=True)
-    status: Mapped[str] = mapped_column(String(20))
+    # As Twilio wrote it, even a status it adds later (TWILIO_STATUSES lists the known ones).
+    status: Mapped[str] = mapped_column(String(40))
     error_code: Mapped[int | None]
     applied: Mapped[bool] = mapped_column(default=False)
     received_at: Mapped[CreatedAt]

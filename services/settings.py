@@ -63,6 +63,10 @@ class Settings:
     redis_url: str | None
     devphone_enabled: bool
     worker_wake_addr: tuple[str, int]
+    # A second Auth Token, accepted on signed webhooks while it is set (contract): during a
+    # rotation Twilio may sign with either. REST calls that Twilio refuses with the primary
+    # (401) go again with it. README.md, "Rotating the Twilio Auth Token".
+    twilio_auth_token_secondary: str | None = None
     rasa_timeout: float = 30.0
     twilio_timeout: float = 15.0
     retry_base_seconds: float = 2.0
@@ -132,6 +136,7 @@ class Settings:
             api_token=required_in_production("API_TOKEN"),
             secret_key=required_in_production("SECRET_KEY"),
             redis_url=_env("REDIS_URL"),
+            twilio_auth_token_secondary=_env("TWILIO_AUTH_TOKEN_SECONDARY"),
             # The dev phone stands in for Twilio only where no real account is configured,
             # and never in production.
             devphone_enabled=not real_twilio and not production,

@@ -20,7 +20,8 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
 def validate_twilio_request[F: Callable[..., Any]](view: F) -> F:
-    """Refuse (403) a request whose X-Twilio-Signature does not match PUBLIC_BASE_URL + path."""
+    """Refuse (403) a request whose X-Twilio-Signature does not match PUBLIC_BASE_URL + path,
+    signed with TWILIO_AUTH_TOKEN or, while it is set, TWILIO_AUTH_TOKEN_SECONDARY."""
 
     @functools.wraps(view)
     def checked(*args: Any, **kwargs: Any) -> Any:
@@ -29,8 +30,14 @@ def validate_twilio_request[F: Callable[..., Any]](view: F) -> F:
         if request.query_string:
             url += "?" + request.query_string.decode()
         signature = request.headers.get("X-Twilio-Signature", "")
-        validator = RequestValidator(settings.twilio_auth_token)
-        if not signature or not validator.validate(url, request.form, signature):
+        # During an Auth Token rotation Twilio signs with whichever token is its primary at
+        # that moment: both are ours until the rotation is over (README.md).
+        tokens = [settings.twilio_auth_token, settings.twilio_auth_token_secondary]
+        if not signature or not any(
+            RequestValidator(token).validate(url, request.form, signature)
+            for token in tokens
+            if token
+        ):
             abort(403)
         return view(*args, **kwargs)
 

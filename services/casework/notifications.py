@@ -36,7 +36,6 @@ from models import (
     HandoffPriority,
     Language,
     Message,
-    MessageStatus,
     Notification,
     NotificationKind,
     NotificationStatus,
@@ -48,11 +47,13 @@ from models import (
 )
 from models.assessments import NeedsAssessment
 from models.db import Database, insert_ignoring_duplicate, rows_updated
+from models.messaging import NOT_DELIVERED
 from models.notifications import may_move
 from services.console import handoffs
 from services.language.texts import text
 from services.messaging import inbound, outbox
-from services.messaging.templates import Templates
+from services.messaging.segments import MAX_BODY
+from services.messaging.templates import Templates, Unfit
 from services.victims_code import deadlines
 
 log = logging.getLogger(__name__)
@@ -408,21 +409,31 @@ def _enqueue(
     templates: Templates | None,
     sent_as: SentAs | None = None,
 ) -> Message:
-    """Write a notification's message to the outbox, with its WhatsApp template if it has one."""
+    """Write a notification's message to the outbox, with its WhatsApp template if it fits.
+
+    Outside WhatsApp's 24-hour window a message goes in its approved template, or else by
+    SMS (outbox.route). The template's fields are cleaned to WhatsApp's rules; a message
+    they still do not fit (Template.fill), or one too long for one message (written in
+    parts), goes without it, and `no_template_reason` on the message says why.
+    """
     key, fields = content(notification)
     language = notification.victim.language
-    message = outbox.enqueue(
-        session,
-        conversation,
-        text(key, language, **fields),
-        Author.SYSTEM,
-        priority=BULK_PRIORITY,
-    )
+    body = text(key, language, **fields)
+    message = outbox.enqueue(session, conversation, body, Author.SYSTEM, priority=BULK_PRIORITY)
     template = templates.get(key, language) if templates is not None else None
     if template is not None and conversation.channel is Channel.WHATSAPP:
-        message.content_sid = template.content_sid
-        message.content_variables = template.variables(fields)
+        filled = template.fill(fields)
+        if len(body) > MAX_BODY:
+            filled = Unfit(f"{len(body):,} characters: sent as numbered parts, without it")
+        if isinstance(filled, Unfit):
+            message.no_template_reason = f"not in its WhatsApp template: {filled.reason}"[:300]
+            log.info("notification %s: %s", notification.id, message.no_template_reason)
+        else:
+            message.content_sid = template.content_sid
+            message.content_variables = filled
     message.sent_as = sent_as
+    for later in outbox.parts(session, message)[1:]:
+        later.sent_as = sent_as
     return message
 
 
@@ -498,14 +509,17 @@ FAILED_REASON = "a notification could not be delivered: tell the victim another 
 def settle(session: Session, message: Message) -> None:
     """Bring the notification a message carries (if any) into line with the message's outcome.
 
-    A notification that WhatsApp failed to deliver goes again, once, by SMS to the same
-    phone. One that still fails opens a high-priority handoff, so that an officer tells the
-    victim another way.
+    A notification that WhatsApp failed to deliver (any of models.messaging.NOT_DELIVERED)
+    goes again, once, by SMS to the same phone. One that still fails opens a high-priority
+    handoff, so that an officer tells the victim another way.
     """
-    notification = session.scalar(select(Notification).where(Notification.message_id == message.id))
+    # A text sent in parts is the notification's through its first part: a later part that
+    # fails fails the notification too.
+    first_id = message.part_of_id or message.id
+    notification = session.scalar(select(Notification).where(Notification.message_id == first_id))
     if notification is None:
         return
-    failed = message.status in (MessageStatus.FAILED, MessageStatus.UNDELIVERED)
+    failed = message.status in NOT_DELIVERED
     if not failed:
         notification.follow(message)
         return

@@ -33,10 +33,11 @@ from services.console import audit
 from services.console.access import NotAllowed, conversation_for, put_on_case
 from services.errors import InvalidField, NotFound, ServiceError
 from services.messaging import outbox
+from services.messaging.segments import MAX_BODY
 
 log = logging.getLogger(__name__)
 
-MAX_REPLY = 1600  # Twilio's limit for one message body
+MAX_REPLY = MAX_BODY  # Twilio's limit for one message body, so one reply is one message
 MAX_NOTE = 4000
 
 

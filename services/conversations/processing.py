@@ -21,6 +21,7 @@ from models import (
     ConversationState,
     Direction,
     HandoffPriority,
+    InboundShape,
     Language,
     Message,
     MessageStatus,
@@ -33,7 +34,7 @@ from services.console import handoffs
 from services.conversations import consent, keywords, safety
 from services.conversations.keywords import Keyword
 from services.language.texts import text
-from services.messaging import leases, outbox, phones
+from services.messaging import leases, outbox, phones, shapes
 from services.messaging.rasa import RasaUnavailable
 from services.messaging.retry import next_attempt
 from services.runtime import Runtime
@@ -45,6 +46,17 @@ log = logging.getLogger(__name__)
 UNREGISTERED_REPLY_EVERY = dt.timedelta(hours=24)
 
 DANGER_REASON = "danger words"
+LOCATION_REASON = "shared a location"
+
+
+def _needs_no_answer(conversation: Conversation, message: Message) -> bool:
+    """Whether a message is only stored: nothing goes back, nothing reaches the bot.
+
+    An alphanumeric sender ID or a short code (a parcel firm, a carrier) cannot take a
+    reply, and a machine that answers back could start a loop. A WhatsApp reaction (an
+    emoji on one of our messages) asks nothing, and an answer would invite another.
+    """
+    return not phones.can_answer(conversation.address) or message.shape is InboundShape.REACTION
 
 
 def _victim(session: Session, conversation: Conversation) -> Victim | None:
@@ -101,6 +113,9 @@ def _reply(
 
 def _route_without_bot(session: Session, conversation: Conversation, message: Message) -> bool:
     """Handle what needs no NLU; True when the message is dealt with."""
+    if _needs_no_answer(conversation, message):
+        _done(message)  # Stored for the record; an answer would be wrong (see there).
+        return True
     victim = _victim(session, conversation)
     language = victim.language if victim else None
     keyword = keywords.match(message.body) if message.num_media == 0 else None
@@ -126,6 +141,11 @@ def _route_without_bot(session: Session, conversation: Conversation, message: Me
         else:
             _done(message)
         return True
+    if message.shape is InboundShape.LOCATION:
+        # A shared location is rare here, and may be someone showing where they are because
+        # they cannot say more: a person looks (high, not urgent: no words of danger), and
+        # the reply below gives 999 and 55. The coordinates are kept for that officer.
+        handoffs.open_handoff(session, conversation, HandoffPriority.HIGH, LOCATION_REASON)
     if conversation.opted_out_at is not None:
         if keyword is Keyword.OPT_IN:
             consent.opt_in(conversation)
@@ -152,8 +172,11 @@ def _route_without_bot(session: Session, conversation: Conversation, message: Me
         # theirs, and the bot stays quiet.
         _done(message)
         return True
-    if message.num_media and not message.body.strip():
-        _reply(session, conversation, message, [text("media", language)])
+    notice = shapes.NOTICES.get(message.shape)
+    if notice is not None and not message.body.strip():
+        # Something we cannot read (a picture, a voice note, a location...): say so plainly,
+        # with 999, rather than pass the bot an empty text.
+        _reply(session, conversation, message, [text(notice, language)])
         return True
     thanks = surveys.take_answer(session, victim, message.body, now)
     if thanks is not None:
@@ -170,7 +193,9 @@ class BotRequest:
     sender: str
     body: str
     metadata: dict[str, Any]
-    media: bool
+    # The text key of what we say first about the part we cannot read (the picture with a
+    # caption, say), or None.
+    notice: str | None
     language: Language
 
 
@@ -203,7 +228,7 @@ def start_processing(session: Session, conversation_id: int) -> BotRequest | str
             # The first message after an officer handed the conversation back.
             **({"handed_back": True} if conversation.handed_back_at is not None else {}),
         },
-        media=message.num_media > 0,
+        notice=shapes.NOTICES.get(message.shape),
         language=victim.language,
     )
 
@@ -234,7 +259,7 @@ def finish_processing(
         return
     if answer and _first_bot_reply(session, message.conversation):
         answer = [*answer[:-1], with_language_hint(answer[-1], message.conversation.victim)]
-    replies = ([text("media", request.language)] if request.media else []) + answer
+    replies = ([text(request.notice, request.language)] if request.notice else []) + answer
     _reply(session, message.conversation, message, replies, author=Author.BOT)
     if request.metadata.get("handed_back"):
         message.conversation.handed_back_at = None  # Rasa has been told; once is enough.

@@ -221,6 +221,7 @@ TEXTS: dict[str, dict[Language, str]] = {
         Language.EN: "Am negeseuon yn Gymraeg, atebwch CYMRAEG. For Welsh, reply CYMRAEG.",
         Language.CY: "For messages in English, reply ENGLISH. Am Saesneg, atebwch ENGLISH.",
     },
+    # What we say about a message we cannot read (services/messaging/shapes.NOTICES).
     "media": {
         Language.EN: (
             "Sorry, we can't receive pictures or files here. Please send your message as text. "
@@ -229,6 +230,60 @@ TEXTS: dict[str, dict[Language, str]] = {
         Language.CY: (
             "Mae'n ddrwg gennym, ni allwn dderbyn lluniau na ffeiliau yma. Anfonwch eich neges "
             "fel testun. Mewn argyfwng, ffoniwch 999."
+        ),
+    },
+    "voice": {
+        Language.EN: (
+            "Sorry, we can't listen to voice messages here. Please send your message as text. "
+            "In an emergency, call 999."
+        ),
+        Language.CY: (
+            "Mae'n ddrwg gennym, ni allwn wrando ar negeseuon llais yma. Anfonwch eich neges "
+            "fel testun. Mewn argyfwng, ffoniwch 999."
+        ),
+    },
+    "sticker": {
+        Language.EN: (
+            "Sorry, we can't see stickers here. Please send your message as text. "
+            "In an emergency, call 999."
+        ),
+        Language.CY: (
+            "Mae'n ddrwg gennym, ni allwn weld sticeri yma. Anfonwch eich neges fel testun. "
+            "Mewn argyfwng, ffoniwch 999."
+        ),
+    },
+    "contacts": {
+        Language.EN: (
+            "Sorry, we can't receive contact cards here. If you want to tell us about someone, "
+            "please write it in a message. In an emergency, call 999."
+        ),
+        Language.CY: (
+            "Mae'n ddrwg gennym, ni allwn dderbyn cardiau cyswllt yma. Os hoffech chi ddweud "
+            "wrthym am rywun, ysgrifennwch hynny mewn neges. Mewn argyfwng, ffoniwch 999."
+        ),
+    },
+    # A shared location also opens a high-priority handoff (processing.LOCATION_REASON).
+    "location": {
+        Language.EN: (
+            "Sorry, we can't receive locations here. If you are in danger now, call 999. "
+            "If you can't speak, call 999 and press 55 when asked. We have asked an officer "
+            "to look at your message."
+        ),
+        Language.CY: (
+            "Mae'n ddrwg gennym, ni allwn dderbyn lleoliadau yma. Os ydych chi mewn perygl "
+            "nawr, ffoniwch 999. Os na allwch siarad, ffoniwch 999 a phwyso 55 pan ofynnir i "
+            "chi. Rydym wedi gofyn i swyddog heddlu edrych ar eich neges."
+        ),
+    },
+    # An empty message, or a kind WhatsApp or Twilio does not pass on.
+    "unreadable": {
+        Language.EN: (
+            "Sorry, we couldn't read that message. Please send it again as text. "
+            "In an emergency, call 999."
+        ),
+        Language.CY: (
+            "Mae'n ddrwg gennym, ni allem ddarllen y neges honno. Anfonwch hi eto fel testun. "
+            "Mewn argyfwng, ffoniwch 999."
         ),
     },
 }

@@ -13,18 +13,18 @@ from sqlalchemy.orm import Session
 
 from models import (
     Author,
+    Channel,
     Conversation,
     DeliveryEvent,
     Direction,
     Message,
     MessageStatus,
-    may_advance,
     utcnow,
 )
-from models.db import insert_ignoring_duplicate
-from models.messaging import TWILIO_STATUSES
+from models.db import insert_ignoring_duplicate, lock_for_transaction
+from models.messaging import NOT_DELIVERED, TWILIO_STATUSES, status_from_callback
 from services.errors import InvalidField
-from services.messaging import phones
+from services.messaging import phones, shapes
 from services.messaging.settlement import OnSettled
 
 log = logging.getLogger(__name__)
@@ -50,18 +50,32 @@ def conversation_id_for(session: Session, address: str) -> int:
 
 
 def store_message(session: Session, form: Mapping[str, str]) -> Stored:
-    """Store an inbound webhook's message; a MessageSid seen before is a duplicate."""
+    """Store an inbound webhook's message; a MessageSid seen before is a duplicate.
+
+    Every kind of message Twilio documents is stored (services/messaging/shapes.py), from
+    a phone, an alphanumeric sender ID or a short code. InvalidField (a 400, which Twilio
+    does not retry) only for a form Twilio would never send: no MessageSid, a From that is
+    none of those, a NumMedia that is not a number.
+    """
     sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip()
     sender = (form.get("From") or "").strip()
     if not sid:
         raise InvalidField("MessageSid", "is required")
     channel, number = phones.split_address(sender)
-    if phones.normalise(number) != number:
-        raise InvalidField("From", "must be an E.164 number, optionally prefixed 'whatsapp:'")
+    kind = phones.sender_kind(number)
+    if kind is None or (channel is Channel.WHATSAPP and kind is not phones.SenderKind.PHONE):
+        raise InvalidField(
+            "From",
+            "must be an E.164 number (optionally prefixed 'whatsapp:'), "
+            "an alphanumeric sender ID or a short code",
+        )
     try:
         num_media = int(form.get("NumMedia") or 0)
     except ValueError:
         raise InvalidField("NumMedia", "must be a whole number") from None
+    if num_media < 0:
+        raise InvalidField("NumMedia", "must be a whole number")
+    message = shapes.classify(form, num_media)
     conversation_id = conversation_id_for(session, sender)
     now = utcnow()
     # The unique MessageSid decides: a retried delivery, even one racing the first, inserts
@@ -73,8 +87,10 @@ def store_message(session: Session, form: Mapping[str, str]) -> Stored:
             "conversation_id": conversation_id,
             "direction": Direction.INBOUND,
             "author": Author.VICTIM,
-            "body": form.get("Body") or "",
-            "num_media": num_media,
+            "body": message.body,
+            "num_media": message.num_media,
+            "shape": message.shape,
+            "details": message.details,
             "twilio_sid": sid,
             "status": MessageStatus.RECEIVED,
             "next_attempt_at": now,
@@ -89,23 +105,49 @@ def store_message(session: Session, form: Mapping[str, str]) -> Stored:
         .values(last_inbound_at=now)
         .execution_options(synchronize_session=False)
     )
-    log.info("stored inbound %s from %s on %s", sid, phones.redact(number), channel.value)
+    log.info(
+        "stored inbound %s (%s) from %s on %s",
+        sid,
+        message.shape.value,
+        phones.redact(number) if kind is phones.SenderKind.PHONE else kind.value,
+        channel.value,
+    )
     return Stored(message_id, duplicate=False)
 
 
 def record_status(session: Session, form: Mapping[str, str], on_settled: OnSettled) -> None:
-    """Keep a status callback, and apply it to its message if we know the message yet."""
+    """Keep a status callback, and apply it to its message if we know the message yet.
+
+    Any status is kept as Twilio wrote it; one that TWILIO_STATUSES does not list (Twilio
+    adds statuses without notice) moves nothing. InvalidField only without a MessageSid or
+    a MessageStatus.
+    """
     sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip()
     status = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()
     if not sid:
         raise InvalidField("MessageSid", "is required")
+    if not status:
+        raise InvalidField("MessageStatus", "is required")
     if status not in TWILIO_STATUSES:
-        raise InvalidField("MessageStatus", f"unknown status {status!r}")
+        log.warning("status callback for %s: unknown status %r kept; it moves nothing", sid, status)
     raw_code = form.get("ErrorCode") or ""
     error_code = int(raw_code) if raw_code.isdigit() else None
-    session.add(DeliveryEvent(twilio_sid=sid, status=status, error_code=error_code))
+    hold_sid(session, sid)
+    session.add(DeliveryEvent(twilio_sid=sid, status=status[:40], error_code=error_code))
     session.flush()
     apply_delivery_events(session, sid, on_settled)
+
+
+def hold_sid(session: Session, sid: str) -> None:
+    """Make this transaction the only one about `sid` until it ends.
+
+    A callback can come while the send that will record its SID is still committing. Each
+    looks for the other (the callback for the message, the send for waiting callbacks), and
+    with both in flight each could miss the other, leaving a callback, perhaps the final
+    "failed", never applied. One at a time, the later one always sees the earlier. Call it
+    before writing anything about the message (record_status and the outbox do).
+    """
+    lock_for_transaction(session, f"twilio-sid:{sid}")
 
 
 def apply_delivery_events(session: Session, sid: str, on_settled: OnSettled) -> None:
@@ -122,12 +164,12 @@ def apply_delivery_events(session: Session, sid: str, on_settled: OnSettled) -> 
     failed = False
     for event in events:
         event.applied = True
-        new = TWILIO_STATUSES[event.status]
-        if may_advance(message.status, new):
+        new = status_from_callback(message.status, event.status)
+        if new is not None:
             message.status = new
             message.status_at = utcnow()
             if event.error_code:
                 message.error_code = event.error_code
-            failed = new in (MessageStatus.FAILED, MessageStatus.UNDELIVERED)
+            failed = new in NOT_DELIVERED
     if failed:
         on_settled(session, message)

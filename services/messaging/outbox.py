@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from models import (
@@ -27,7 +27,7 @@ from models import (
 from services.messaging import inbound, phones
 from services.messaging.ratelimit import RateLimiter
 from services.messaging.retry import next_attempt
-from services.messaging.segments import segments
+from services.messaging.segments import segments, split_body
 from services.messaging.settlement import OnSettled
 from services.messaging.twilio_gateway import Accepted, SendFailed, TwilioGateway
 from services.settings import Settings
@@ -49,22 +49,45 @@ def enqueue(
     priority: int = 0,
     bypass_opt_out: bool = False,
 ) -> Message:
-    """Write an outbound message to the outbox; a worker sends it."""
-    message = Message(
-        conversation_id=conversation.id,
-        direction=Direction.OUTBOUND,
-        author=author,
-        body=body,
-        status=MessageStatus.PENDING,
-        next_attempt_at=utcnow(),
-        reply_to_id=reply_to.id if reply_to else None,
-        reply_seq=reply_seq,
-        priority=priority,
-        bypass_opt_out=bypass_opt_out,
-    )
-    session.add(message)
-    session.flush()
-    return message
+    """Write an outbound message to the outbox (a worker sends it); the message written.
+
+    A body longer than Twilio takes in one message (1,600 characters, error 21617) is
+    written as numbered parts in order (segments.split_body); the first is returned, and
+    each later part points at it (`part_of_id`). The outbox sends a conversation's messages
+    one at a time in order, later parts straight after their first (`next_due`).
+    """
+    first: Message | None = None
+    for part in split_body(body):
+        message = Message(
+            conversation_id=conversation.id,
+            direction=Direction.OUTBOUND,
+            author=author,
+            body=part,
+            status=MessageStatus.PENDING,
+            next_attempt_at=utcnow(),
+            # Only the first part is the numbered reply: the rest are written with it, in the
+            # same transaction, so they too are written once.
+            reply_to_id=reply_to.id if reply_to and first is None else None,
+            reply_seq=reply_seq if first is None else None,
+            priority=priority,
+            bypass_opt_out=bypass_opt_out,
+            part_of_id=first.id if first is not None else None,
+        )
+        session.add(message)
+        session.flush()
+        first = first or message
+    assert first is not None
+    return first
+
+
+def parts(session: Session, first: Message) -> list[Message]:
+    """The messages that carry the text `first` begins: itself, then its later parts."""
+    return [
+        first,
+        *session.scalars(
+            select(Message).where(Message.part_of_id == first.id).order_by(Message.id)
+        ),
+    ]
 
 
 def next_due(session: Session, conversation_id: int) -> Message | None:
@@ -76,7 +99,8 @@ def next_due(session: Session, conversation_id: int) -> Message | None:
             Message.direction == Direction.OUTBOUND,
             Message.status.in_([MessageStatus.PENDING, MessageStatus.SUBMITTING]),
         )
-        .order_by(Message.priority, Message.id)
+        # A text's later parts go straight after its first, whatever was written meanwhile.
+        .order_by(Message.priority, func.coalesce(Message.part_of_id, Message.id), Message.id)
         .limit(1)
         .options(joinedload(Message.conversation))
     )
@@ -96,6 +120,8 @@ def next_due(session: Session, conversation_id: int) -> Message | None:
 def _record_accepted(
     session: Session, message: Message, accepted: Accepted, on_settled: OnSettled
 ) -> None:
+    # Before any write: a status callback for this SID may be committing right now.
+    inbound.hold_sid(session, accepted.sid)
     message.twilio_sid = accepted.sid
     message.status = MessageStatus.ACCEPTED
     message.status_at = utcnow()

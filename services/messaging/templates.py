@@ -25,6 +25,25 @@ from services.language.texts import TEXTS
 
 SID = re.compile(r"^HX[0-9a-fA-F]{32}$")
 
+# WhatsApp's rules for what fills a template (Meta's template guidelines; Twilio reports a
+# breach as error 63013, "channel policy violation", after it has taken the message): a
+# variable may hold no newline or tab, no more than four spaces in a row, and must not be
+# empty; the body, once filled in, is at most 1,024 characters.
+MAX_TEMPLATE_BODY = 1024
+
+
+def clean_variable(value: str) -> str:
+    """A field's value as WhatsApp takes it in a template: every run of white space
+    (newlines, tabs, several spaces) becomes one space, and none at either end."""
+    return " ".join(value.split())
+
+
+@dataclass(frozen=True)
+class Unfit:
+    """Why a message cannot go in its template, even with its fields cleaned."""
+
+    reason: str
+
 
 @dataclass(frozen=True)
 class Template:
@@ -35,10 +54,27 @@ class Template:
     text: str
 
     def variables(self, values: dict[str, str]) -> str:
-        """ContentVariables for a message with these field values, as Twilio wants them."""
+        """ContentVariables for a message with these field values, cleaned to WhatsApp's
+        rules (`clean_variable`), as Twilio wants them: JSON, variables by number."""
         return json.dumps(
-            {str(i): values[name] for i, name in enumerate(self.fields, 1)}, ensure_ascii=False
+            {str(i): clean_variable(values[name]) for i, name in enumerate(self.fields, 1)},
+            ensure_ascii=False,
         )
+
+    def fill(self, values: dict[str, str]) -> str | Unfit:
+        """The ContentVariables for these values, or why WhatsApp would refuse them: a field
+        that is empty once cleaned, or a body longer than MAX_TEMPLATE_BODY characters."""
+        variables = self.variables(values)
+        for name, value in zip(self.fields, json.loads(variables).values(), strict=True):
+            if not value:
+                return Unfit(f"the template's field {name!r} would be empty")
+        length = len(self.render(variables))
+        if length > MAX_TEMPLATE_BODY:
+            return Unfit(
+                f"the template would be {length:,} characters filled in; "
+                f"WhatsApp takes at most {MAX_TEMPLATE_BODY:,}"
+            )
+        return variables
 
     def render(self, variables: str | None) -> str:
         """The text WhatsApp shows for these ContentVariables (the dev phone shows this)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import requests
@@ -57,21 +58,40 @@ class TwilioGateway:
         self._http_clients: list[TwilioHttpClient] = []
         self._lock = threading.Lock()
 
-    def _client(self) -> Client:
-        # A client per thread, since its HTTP session is not promised to be thread-safe.
-        client: Client | None = getattr(self._local, "client", None)
+    def _client(self, auth_token: str | None = None) -> Client:
+        # A client per thread and token, since its HTTP session is not promised to be
+        # thread-safe.
+        token = auth_token or self.settings.twilio_auth_token
+        clients: dict[str, Client] | None = getattr(self._local, "clients", None)
+        if clients is None:
+            clients = self._local.clients = {}
+        client = clients.get(token)
         if client is None:
             http = TwilioHttpClient(timeout=self.settings.twilio_timeout)
             with self._lock:
                 self._http_clients.append(http)
-            client = Client(
-                self.settings.twilio_account_sid, self.settings.twilio_auth_token, http_client=http
-            )
+            client = Client(self.settings.twilio_account_sid, token, http_client=http)
             # The library has no setting for its base URL; the dev phone and any
             # Twilio-compatible endpoint are reached by pointing the API domain at it.
             client.api.base_url = self.settings.twilio_api_base_url
-            self._local.client = client
+            clients[token] = client
         return client
+
+    def _call[T](self, request: Callable[[Client], T]) -> T:
+        """Make a REST request with the primary Auth Token; if Twilio refuses that token
+        (401) and a secondary is set, once more with the secondary.
+
+        Mid-rotation, once the secondary has been promoted at Twilio, the old primary no
+        longer works until TWILIO_AUTH_TOKEN is changed: messages must not fail meanwhile.
+        A 401 means Twilio took nothing, so asking again cannot send anything twice.
+        """
+        try:
+            return request(self._client())
+        except TwilioRestException as exc:
+            secondary = self.settings.twilio_auth_token_secondary
+            if exc.status != 401 or not secondary:
+                raise
+        return request(self._client(secondary))
 
     def close(self) -> None:
         """Close every thread's connections."""
@@ -100,19 +120,23 @@ class TwilioGateway:
         """
         try:
             if content_sid:
-                message = self._client().messages.create(
-                    to=to,
-                    from_=self.sender(channel),
-                    content_sid=content_sid,
-                    content_variables=content_variables,
-                    status_callback=self.status_callback,
+                message = self._call(
+                    lambda client: client.messages.create(
+                        to=to,
+                        from_=self.sender(channel),
+                        content_sid=content_sid,
+                        content_variables=content_variables,
+                        status_callback=self.status_callback,
+                    )
                 )
             else:
-                message = self._client().messages.create(
-                    to=to,
-                    from_=self.sender(channel),
-                    body=body,
-                    status_callback=self.status_callback,
+                message = self._call(
+                    lambda client: client.messages.create(
+                        to=to,
+                        from_=self.sender(channel),
+                        body=body,
+                        status_callback=self.status_callback,
+                    )
                 )
         except TwilioRestException as exc:
             transient = exc.status == 429 or exc.status >= 500
@@ -130,7 +154,9 @@ class TwilioGateway:
     ) -> Accepted | None:
         """A message Twilio already has with this body, to `to`, created since `since`."""
         try:
-            recent = self._client().messages.list(to=to, from_=self.sender(channel), limit=50)
+            recent = self._call(
+                lambda client: client.messages.list(to=to, from_=self.sender(channel), limit=50)
+            )
         except TwilioRestException as exc:
             raise SendFailed(
                 f"twilio look-up answered HTTP {exc.status}", exc.code, retry=True

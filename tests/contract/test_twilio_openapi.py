@@ -14,11 +14,12 @@ from twilio.rest import Client
 
 from models import Channel
 from models.devphone import DevPhoneMessage
+from models.messaging import TWILIO_STATUSES
 from services.messaging.twilio_gateway import SendFailed, TwilioGateway
 from services.runtime import Runtime
 from services.settings import Settings
 from tests.contract.tap import Exchange
-from webhooks.devphone import openapi
+from webhooks.devphone import control, openapi
 
 VICTIM = "+447700900123"
 WELSH = "Diolch â chroeso, ŵyr. Mae'r swyddog yn ŷd."
@@ -294,3 +295,9 @@ def test_segments_follow_gsm7_and_ucs2(body: str, count: int) -> None:
     from services.messaging.segments import segments
 
     assert segments(body) == count
+
+
+def test_every_status_twilio_documents_has_a_rule_and_the_dev_phone_can_report_it() -> None:
+    documented = set(openapi.load_spec()["components"]["schemas"]["message_enum_status"]["enum"])
+    assert set(TWILIO_STATUSES) == documented
+    assert set(control.STATUSES) == documented

@@ -79,3 +79,30 @@ def test_three_wrong_dates_lock_case_details_and_ask_an_officer(
     assert chat.say("whats happening with my case") == [response("utter_identity_locked", "en")]
     [handoff] = client.get("/api/handoffs?status=open", headers=auth).get_json()
     assert handoff["priority"] == "normal" and handoff["case_ref"] == CASE
+
+
+def test_an_update_longer_than_one_text_arrives_in_numbered_parts(
+    client: FlaskClient, auth: dict[str, str], live_server: LiveServer, worker: Worker
+) -> None:
+    # Two events of 1,000 characters each: the assistant's answer is over 2,000 characters,
+    # which Twilio refuses in one message (21617). It goes as parts, in order.
+    _register(client, auth, MEGAN, "en")
+    long_news = ("The suspect has been interviewed and released while we investigate. " * 15)[:1000]
+    for day in (21, 22):
+        answer = client.post(
+            f"/api/cases/{CASE}/events",
+            json={
+                "type": "general_update",
+                "occurred_at": f"2026-11-{day}T10:00:00Z",
+                "summary": long_news,
+            },
+            headers=auth,
+        )
+        assert answer.status_code == 201, answer.get_json()
+    chat = Chat(Handset(live_server.url, MEGAN))
+    assert chat.say("any update on my case?") == [first_reply("utter_ask_update_dob", "en")]
+    first, second = chat.say("2nd March 1984", replies=2)
+    assert first.startswith("(1/2) ") and second.startswith("(2/2) ")
+    assert len(first) <= 1600 and len(second) <= 1600
+    whole = first[6:] + " " + second[6:]
+    assert CASE in whole and long_news.split(". ")[0] in whole and "PC Ifan Rees" in whole

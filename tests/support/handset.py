@@ -9,14 +9,26 @@ import requests
 
 
 class Handset:
-    """Sends as a number on a channel and reads what that number was sent."""
+    """Sends as a number on a channel and reads what that number was sent.
+
+    `number` is a drama number, or on SMS an alphanumeric sender ID or a short code.
+    """
 
     def __init__(self, base_url: str, number: str, channel: str = "sms") -> None:
         self.base_url = base_url
         self.number = number
         self.channel = channel
 
-    def send(self, body: str, sid: str | None = None, num_media: int = 0) -> dict[str, Any]:
+    def send(
+        self,
+        body: str,
+        sid: str | None = None,
+        num_media: int = 0,
+        fields: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Send `body` through the dev phone, which posts Twilio's signed webhook form to
+        the service; `fields` are added to that form (MessageType, Latitude, ButtonText...).
+        """
         payload: dict[str, Any] = {
             "handset": self.number,
             "channel": self.channel,
@@ -25,6 +37,8 @@ class Handset:
         }
         if sid:
             payload["sid"] = sid
+        if fields:
+            payload["fields"] = fields
         response = requests.post(f"{self.base_url}/devphone/send", json=payload, timeout=30)
         assert response.status_code == 200, response.text
         result: dict[str, Any] = response.json()

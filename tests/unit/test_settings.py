@@ -20,6 +20,7 @@ CONTRACT = [
     "API_TOKEN",
     "SECRET_KEY",
     "REDIS_URL",
+    "TWILIO_AUTH_TOKEN_SECONDARY",
     "APP_ENV",
 ]
 
@@ -71,3 +72,13 @@ def test_production_refuses_missing_secrets(clean_env: pytest.MonkeyPatch) -> No
     clean_env.setenv("SECRET_KEY", "k")
     settings = Settings.from_env()
     assert settings.production and not settings.devphone_enabled
+
+
+def test_the_secondary_auth_token_is_read_and_unset_by_default(
+    clean_env: pytest.MonkeyPatch,
+) -> None:
+    assert Settings.from_env().twilio_auth_token_secondary is None
+    clean_env.setenv("TWILIO_AUTH_TOKEN_SECONDARY", "new-token-mid-rotation")
+    assert Settings.from_env().twilio_auth_token_secondary == "new-token-mid-rotation"
+    clean_env.setenv("TWILIO_AUTH_TOKEN_SECONDARY", "")  # emptied after the rotation: unset
+    assert Settings.from_env().twilio_auth_token_secondary is None

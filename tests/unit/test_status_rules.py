@@ -8,8 +8,14 @@ import itertools
 
 import pytest
 
+from models.messaging import (
+    NOT_DELIVERED,
+    STATUS_RANK,
+    TWILIO_STATUSES,
+    may_advance,
+    status_from_callback,
+)
 from models.messaging import MessageStatus as S
-from models.messaging import may_advance
 from models.notifications import IllegalTransition, Notification, NotificationStatus, may_move
 
 
@@ -73,3 +79,48 @@ def test_within_code_needs_a_limit_and_a_send() -> None:
     assert Notification(due_by=due, sent_at=None).within_code is None
     assert Notification(due_by=due, sent_at=due - dt.timedelta(seconds=1)).within_code is True
     assert Notification(due_by=due, sent_at=due).within_code is False  # due_by is exclusive
+
+
+def test_every_documented_twilio_status_has_a_rule() -> None:
+    # Twilio's Message resource, `message_enum_status` (tests/contract checks this list
+    # against the OpenAPI description itself).
+    documented = {
+        "accepted",
+        "scheduled",
+        "canceled",
+        "queued",
+        "sending",
+        "sent",
+        "failed",
+        "delivered",
+        "undelivered",
+        "receiving",
+        "received",
+        "read",
+        "partially_delivered",
+    }
+    assert set(TWILIO_STATUSES) == documented
+
+
+def test_which_callbacks_move_a_message_forward() -> None:
+    # Twilio has it but has not sent it: accepted, scheduled, queued are one step.
+    assert status_from_callback(S.SUBMITTING, "scheduled") is S.SCHEDULED
+    assert status_from_callback(S.ACCEPTED, "scheduled") is None
+    assert status_from_callback(S.SCHEDULED, "queued") is None
+    assert status_from_callback(S.SCHEDULED, "sending") is S.SENDING
+    # Outcomes: none overrides another; "read" comes after any of them.
+    assert status_from_callback(S.SENT, "canceled") is S.CANCELED
+    assert status_from_callback(S.SENT, "partially_delivered") is S.PARTIALLY_DELIVERED
+    assert status_from_callback(S.DELIVERED, "partially_delivered") is None
+    assert status_from_callback(S.CANCELED, "sent") is None
+    assert status_from_callback(S.PARTIALLY_DELIVERED, "read") is S.READ
+    # Statuses of messages that reach Twilio, and ones Twilio adds later, move nothing.
+    for reported in ("receiving", "received", "delivered_to_the_moon", ""):
+        assert status_from_callback(S.SENT, reported) is None
+    # An inbound message is never moved by a delivery report.
+    assert status_from_callback(S.RECEIVED, "delivered") is None
+
+
+def test_what_counts_as_not_delivered() -> None:
+    assert {S.FAILED, S.UNDELIVERED, S.CANCELED, S.PARTIALLY_DELIVERED} == NOT_DELIVERED
+    assert all(STATUS_RANK[s] == STATUS_RANK[S.DELIVERED] for s in NOT_DELIVERED)

@@ -33,14 +33,17 @@ def _spec_missing(exc: openapi.SpecMissing) -> Response:
 
 
 def _authenticated(account_sid: str) -> bool:
-    settings = runtime().settings
+    rt = runtime()
+    settings = rt.settings
     auth = request.authorization
     if auth is None or auth.type != "basic":
         return False
+    with rt.db.session() as session:
+        token = control.signing_token(settings, control.current(session))
     return (
         hmac.compare_digest(account_sid, settings.twilio_account_sid)
         and hmac.compare_digest(auth.username or "", settings.twilio_account_sid)
-        and hmac.compare_digest(auth.password or "", settings.twilio_auth_token)
+        and hmac.compare_digest(auth.password or "", token)
     )
 
 
@@ -94,6 +97,15 @@ def create(account_sid: str) -> Response:
         template = rt.templates.by_sid(content_sid)
         if template is None:
             return error_json(20404, 404, message=f"Content {content_sid} was not found")
+        refusal = rules.template_refusal(template.text, form.get("ContentVariables"))
+        if refusal == rules.INVALID_CONTENT_VARIABLES:
+            return error_json(refusal, 400, message="The ContentVariables Parameter is invalid")
+        if refusal is not None:
+            # As WhatsApp does: taken, then failed, since its rules for a template's
+            # variables are checked after Twilio has the message.
+            faults = dataclasses.replace(
+                faults, callback_statuses=["failed"], callback_error_code=refusal
+            )
         # The handset shows what WhatsApp would: the approved text, filled in.
         body = template.render(form.get("ContentVariables"))
     elif whatsapp:

@@ -14,13 +14,14 @@ from twilio.request_validator import RequestValidator
 from models import utcnow
 from models.devphone import DevPhoneMessage
 from services.runtime import Runtime, runtime
+from webhooks.devphone import control
 from webhooks.devphone.control import Faults
 from webhooks.devphone.resources import API_VERSION
 
 log = logging.getLogger(__name__)
 
 FAILED = {"failed", "undelivered"}
-SENT_OR_LATER = {"sent", "delivered", "read", "undelivered"}
+SENT_OR_LATER = {"sent", "delivered", "partially_delivered", "read", "undelivered"}
 
 
 def plan(faults: Faults, whatsapp: bool) -> list[str]:
@@ -74,7 +75,7 @@ def _deliver(app: Flask, sid: str, statuses: list[str], faults: Faults) -> None:
                 if reported in FAILED:
                     params["ErrorCode"] = str(faults.callback_error_code)
                 if url:
-                    post(url, params, rt.settings.twilio_auth_token)
+                    post(url, params, control.signing_token(rt.settings, faults))
     except Exception:
         # A background thread has no one to raise to; say so in the log instead.
         log.exception("dev phone: delivering %s stopped", sid)

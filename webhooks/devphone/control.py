@@ -14,11 +14,27 @@ from sqlalchemy.orm import Session
 from models import utcnow
 from models.devphone import DevPhoneControl
 from services.runtime import runtime
+from services.settings import Settings
 
 bp = Blueprint("control", __name__)
 
 ROW_ID = 1
-STATUSES = ["queued", "sending", "sent", "delivered", "undelivered", "failed", "read"]
+# Every status Twilio documents for a message (its API's `message_enum_status`).
+STATUSES = [
+    "accepted",
+    "scheduled",
+    "canceled",
+    "queued",
+    "sending",
+    "sent",
+    "delivered",
+    "partially_delivered",
+    "undelivered",
+    "failed",
+    "receiving",
+    "received",
+    "read",
+]
 
 # What PUT /devphone/control accepts; every key is optional and replaces the stored one.
 SCHEMA: dict[str, Any] = {
@@ -37,6 +53,7 @@ SCHEMA: dict[str, Any] = {
         "callback_interval": {"type": "number", "minimum": 0, "maximum": 10},
         "callback_reverse": {"type": "boolean"},
         "callback_error_code": {"type": "integer", "minimum": 10000, "maximum": 99999},
+        "promoted": {"type": "boolean"},
     },
 }
 VALIDATOR = Draft202012Validator(SCHEMA)
@@ -55,6 +72,9 @@ class Faults:
     callback_interval: float = 0.3
     callback_reverse: bool = False
     callback_error_code: int = 30003
+    # Mid-rotation: the secondary Auth Token has been promoted, so the REST API takes only
+    # TWILIO_AUTH_TOKEN_SECONDARY and webhooks are signed with it (signing_token).
+    promoted: bool = False
 
     def as_json(self) -> dict[str, Any]:
         """Every setting, defaults included, as GET shows them."""
@@ -67,6 +87,13 @@ def current(session: Session) -> Faults:
     if row is None:
         return Faults()
     return Faults(fail_next=row.fail_next, **row.faults)
+
+
+def signing_token(settings: Settings, faults: Faults) -> str:
+    """The Auth Token the fake Twilio account has now: what it signs with and takes."""
+    if faults.promoted and settings.twilio_auth_token_secondary:
+        return settings.twilio_auth_token_secondary
+    return settings.twilio_auth_token
 
 
 def take_failure(session: Session) -> bool:

@@ -29,6 +29,7 @@ ERROR_MESSAGES = {
     21609: "The StatusCallback URL is not a valid URL.",
     21610: "Attempt to send to unsubscribed recipient",
     21617: "The concatenated message body exceeds the 1600 character limit.",
+    21656: "The ContentVariables Parameter is invalid.",
     21910: "Invalid 'From' and 'To' pair. 'From' and 'To' should be of the same channel.",
     63007: "Twilio could not find a Channel with the specified From address",
 }
@@ -41,6 +42,7 @@ DELIVERY_ERRORS = {
     30006: "Landline or unreachable carrier",
     30007: "Message filtered",
     30008: "Unknown error",
+    63013: "This message send failed because it violates Channel provider's policy.",
     63016: "Failed to send freeform message because you are outside the allowed window.",
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -93,3 +94,34 @@ def whatsapp_window_open(session: Session, handset: str, now: dt.datetime) -> bo
         )
     )
     return last is not None and now - last < WHATSAPP_WINDOW
+
+
+# WhatsApp's rules for what fills an approved template, as Twilio reports a breach: the
+# message is taken, then fails with 63013 ("channel policy violation"). A variable may not
+# be empty, nor hold a newline, a tab, or more than four spaces in a row; the body once
+# filled in is at most 1,024 characters. Kept apart from services/messaging/templates.py
+# on purpose, like the window above: the dev phone plays WhatsApp, not our own code.
+POLICY_VIOLATION = 63013
+TEMPLATE_BODY_LIMIT = 1024
+# ContentVariables that are not a JSON object of texts: refused at once.
+INVALID_CONTENT_VARIABLES = 21656
+
+
+def template_refusal(approved_text: str, content_variables: object) -> int | None:
+    """Why WhatsApp would refuse this template filled with these ContentVariables: an error
+    code, or None when it takes it."""
+    try:
+        values = json.loads(content_variables) if isinstance(content_variables, str) else {}
+    except ValueError:
+        return INVALID_CONTENT_VARIABLES
+    if not isinstance(values, dict) or not all(isinstance(v, str) for v in values.values()):
+        return INVALID_CONTENT_VARIABLES
+    wanted = re.findall(r"\{\{(\d+)\}\}", approved_text)
+    for number in wanted:
+        value = values.get(number, "")
+        if not value.strip() or "\n" in value or "\t" in value or "     " in value:
+            return POLICY_VIOLATION
+    filled = re.sub(r"\{\{(\d+)\}\}", lambda m: values.get(m.group(1), ""), approved_text)
+    if len(filled) > TEMPLATE_BODY_LIMIT:
+        return POLICY_VIOLATION
+    return None

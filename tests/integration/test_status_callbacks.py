@@ -1,0 +1,162 @@
+"""Every status callback Twilio documents is recorded and moves a message only forward; one
+it adds later is recorded and moves nothing. Sent for real through the dev phone, whose
+signed callbacks reach POST /twilio/status over HTTP."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from models import (
+    DeliveryEvent,
+    Handoff,
+    HandoffPriority,
+    Language,
+    Message,
+    MessageStatus,
+    Notification,
+    NotificationStatus,
+    SentAs,
+)
+from models.devphone import DevPhoneMessage
+from services.casework import notifications
+from services.language.texts import text
+from services.runtime import Runtime
+from services.settings import Settings
+from tests.conftest import LiveServer
+from tests.support.delivery import deliver
+from tests.support.factories import NO_QUIET_HOURS, new_case, new_victim, signed_post
+
+CASE = "CR-2026-0300"
+PHONE = "+447700900301"
+
+
+@pytest.fixture
+def served(client: FlaskClient, rt: Runtime, live_server: LiveServer) -> Iterator[LiveServer]:
+    assert client.put("/devphone/control", json={"callback_interval": 0.02}).status_code == 200
+    yield live_server
+    rt.join_background()  # the last callbacks land while the server still takes them
+
+
+def _eventually[T](probe: Callable[[], T], timeout: float = 10.0) -> T:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = probe()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.05)
+
+
+def _welcome(client: FlaskClient, auth: dict[str, str], rt: Runtime, **victim: Any) -> Message:
+    """Register a victim (no quiet hours), send their welcome, and return its message."""
+    new_case(client, auth, CASE)
+    new_victim(client, auth, CASE, phone=PHONE, quiet_hours=NO_QUIET_HOURS, **victim)
+    deliver(rt)
+    with rt.db.session() as session:
+        message = session.scalars(select(Message).where(Message.twilio_sid.is_not(None))).one()
+        session.expunge(message)
+        return message
+
+
+def _events(rt: Runtime, sid: str) -> list[tuple[str, bool]]:
+    with rt.db.session() as session:
+        rows = session.scalars(
+            select(DeliveryEvent).where(DeliveryEvent.twilio_sid == sid).order_by(DeliveryEvent.id)
+        )
+        return [(e.status, e.applied) for e in rows]
+
+
+def _status(rt: Runtime, message_id: int) -> MessageStatus:
+    with rt.db.session() as session:
+        return session.get_one(Message, message_id).status
+
+
+# What one callback does to a message Twilio has just taken (ACCEPTED, rank 2).
+ONE_CALLBACK = [
+    ("accepted", MessageStatus.ACCEPTED),
+    ("scheduled", MessageStatus.ACCEPTED),  # the same step: Twilio has it, not yet sent
+    ("queued", MessageStatus.ACCEPTED),
+    ("sending", MessageStatus.SENDING),
+    ("sent", MessageStatus.SENT),
+    ("delivered", MessageStatus.DELIVERED),
+    ("partially_delivered", MessageStatus.PARTIALLY_DELIVERED),
+    ("undelivered", MessageStatus.UNDELIVERED),
+    ("failed", MessageStatus.FAILED),
+    ("canceled", MessageStatus.CANCELED),
+    ("read", MessageStatus.READ),
+    ("receiving", MessageStatus.ACCEPTED),  # describes messages that reach Twilio
+    ("received", MessageStatus.ACCEPTED),
+]
+
+
+@pytest.mark.parametrize(("reported", "moved_to"), ONE_CALLBACK, ids=[s for s, _ in ONE_CALLBACK])
+def test_every_documented_status_is_recorded_and_applied_by_its_rule(
+    client: FlaskClient,
+    auth: dict[str, str],
+    rt: Runtime,
+    served: LiveServer,
+    reported: str,
+    moved_to: MessageStatus,
+) -> None:
+    # Field case (issue 13): canceled, partially_delivered, scheduled, receiving and received
+    # were answered 400, which Twilio retries and alerts on.
+    client.put("/devphone/control", json={"callback_statuses": [reported]})
+    message = _welcome(client, auth, rt)
+    assert message.twilio_sid is not None
+    assert _eventually(lambda: _events(rt, str(message.twilio_sid))) == [(reported, True)]
+    assert _status(rt, message.id) is moved_to
+
+
+def test_a_status_twilio_adds_later_is_kept_and_moves_nothing(
+    client: FlaskClient, auth: dict[str, str], settings: Settings, rt: Runtime, served: LiveServer
+) -> None:
+    client.put("/devphone/control", json={"callback_statuses": ["sent"]})
+    message = _welcome(client, auth, rt)
+    sid = str(message.twilio_sid)
+    assert _eventually(lambda: _status(rt, message.id) is MessageStatus.SENT)
+    future = "delivered_via_satellite_relay_with_receipt_and_more"  # 51 characters
+    for status in ("queued_for_rcs", future):
+        form = {"MessageSid": sid, "MessageStatus": status, "AccountSid": "AC" + "de" * 16}
+        assert signed_post(client, settings, "/twilio/status", form).status_code == 204
+    assert _events(rt, sid) == [("sent", True), ("queued_for_rcs", True), (future[:40], True)]
+    assert _status(rt, message.id) is MessageStatus.SENT
+
+
+@pytest.mark.parametrize("outcome", ["partially_delivered", "canceled"])
+def test_whatsapp_news_not_wholly_delivered_goes_again_by_sms(
+    client: FlaskClient, auth: dict[str, str], rt: Runtime, served: LiveServer, outcome: str
+) -> None:
+    # The victim may not have it all: a second copy by SMS is a smaller harm than a gap.
+    client.put("/devphone/control", json={"callback_statuses": ["sent", outcome]})
+    _welcome(client, auth, rt, channel="whatsapp")
+    with rt.db.session() as session:
+        [first] = session.scalars(select(Message)).all()
+    assert _eventually(lambda: _status(rt, first.id) is MessageStatus(outcome))
+    client.delete("/devphone/control")
+    client.put("/devphone/control", json={"callback_interval": 0.02})
+    deliver(rt)
+    with rt.db.session() as session:
+        welcome = session.scalars(select(Notification)).one()
+        assert welcome.fell_back_at is not None
+        assert welcome.message is not None and welcome.message.sent_as is SentAs.SMS
+        sms = session.scalars(select(DevPhoneMessage).where(DevPhoneMessage.handset == PHONE)).one()
+    assert sms.body == text("welcome", Language.EN, case_ref=CASE)
+
+
+def test_sms_news_canceled_at_twilio_finds_an_officer(
+    client: FlaskClient, auth: dict[str, str], rt: Runtime, served: LiveServer
+) -> None:
+    client.put("/devphone/control", json={"callback_statuses": ["canceled"]})
+    message = _welcome(client, auth, rt)
+    assert _eventually(lambda: _status(rt, message.id) is MessageStatus.CANCELED)
+    with rt.db.session() as session:
+        welcome = session.scalars(select(Notification)).one()
+        assert welcome.status is NotificationStatus.FAILED
+        [handoff] = session.scalars(select(Handoff)).all()
+        assert handoff.priority is HandoffPriority.HIGH
+        assert handoff.reason == notifications.FAILED_REASON
