@@ -9,7 +9,10 @@ examples count as language "any"). Under nlu/test/, which training never reads
 - the held-out split, nlu/test/en/ and nlu/test/cy/;
 - the hard split, nlu/test/hard/en/ and nlu/test/hard/cy/: indirect, colloquial, dialect
   and code-switched messages, written before any model's errors on them were seen and
-  never tuned on (issue 13).
+  never tuned on (issue 13);
+- the tuning split, nlu/test/tuning/en/ and nlu/test/tuning/cy/: messages like the hard
+  ones that training data and settings may be tuned against, so that the other two stay
+  unseen.
 
 An example's language is the folder it sits in.
 """
@@ -27,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NLU_DIR = ROOT / "nlu"
 TEST_DIR = NLU_DIR / "test"
 HARD_DIR = TEST_DIR / "hard"
+TUNING_DIR = TEST_DIR / "tuning"
 LANGUAGES = ("en", "cy")
 ANY_LANGUAGE = "any"  # examples in files at the top of nlu/
 
@@ -127,6 +131,11 @@ def held_out_examples() -> list[Example]:
 def hard_examples() -> list[Example]:
     """The hard split (nlu/test/hard/en/, nlu/test/hard/cy/)."""
     return examples_in(HARD_DIR)
+
+
+def tuning_examples() -> list[Example]:
+    """The tuning split (nlu/test/tuning/en/, nlu/test/tuning/cy/)."""
+    return examples_in(TUNING_DIR)
 
 
 def training_files() -> list[Path]:

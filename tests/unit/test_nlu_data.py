@@ -16,6 +16,7 @@ from scripts.nlu_data import (
     NLU_DIR,
     ROOT,
     TEST_DIR,
+    TUNING_DIR,
     Example,
     hard_examples,
     held_out_examples,
@@ -23,6 +24,7 @@ from scripts.nlu_data import (
     read_examples,
     training_examples,
     training_files,
+    tuning_examples,
 )
 from scripts.nlu_eval import expected_entities
 
@@ -74,6 +76,11 @@ def held_out() -> list[Example]:
 @pytest.fixture(scope="module")
 def hard() -> list[Example]:
     return hard_examples()
+
+
+@pytest.fixture(scope="module")
+def tuning() -> list[Example]:
+    return tuning_examples()
 
 
 def _by_language_and_intent(examples: list[Example]) -> dict[tuple[str, str], int]:
@@ -160,12 +167,20 @@ def test_no_hard_line_is_in_the_training_data_or_the_held_out_split(
     assert leaked == []
 
 
-@pytest.mark.parametrize("which", ["held_out", "hard"])
+def test_no_tuning_line_is_in_any_other_split(
+    training: list[Example], held_out: list[Example], hard: list[Example], tuning: list[Example]
+) -> None:
+    # Tuning against a line that is also held out would tune on the held-out split.
+    seen = {normalise(e.text) for e in training + held_out + hard}
+    assert [e.text for e in tuning if normalise(e.text) in seen] == []
+
+
+@pytest.mark.parametrize("which", ["held_out", "hard", "tuning"])
 def test_evaluation_texts_are_unique(
-    held_out: list[Example], hard: list[Example], which: str
+    held_out: list[Example], hard: list[Example], tuning: list[Example], which: str
 ) -> None:
     # The evaluation looks predictions up by text, and splits them by language.
-    examples = held_out if which == "held_out" else hard
+    examples = {"held_out": held_out, "hard": hard, "tuning": tuning}[which]
     seen: dict[str, Example] = {}
     repeated = []
     for example in examples:
@@ -195,15 +210,19 @@ def test_every_held_out_file_sits_in_a_language_folder() -> None:
     # The evaluation takes an example's language from its folder, and its split from the
     # folder above; a file anywhere else would be scored in no language and no split.
     for path in TEST_DIR.rglob("*.yml"):
-        assert path.parent.parent in (TEST_DIR, HARD_DIR), path
+        assert path.parent.parent in (TEST_DIR, HARD_DIR, TUNING_DIR), path
         assert path.parent.name in LANGUAGES, path
 
 
-@pytest.mark.parametrize("which", ["training", "held_out", "hard"])
+@pytest.mark.parametrize("which", ["training", "held_out", "hard", "tuning"])
 def test_welsh_words_carry_their_accents(
-    training: list[Example], held_out: list[Example], hard: list[Example], which: str
+    training: list[Example],
+    held_out: list[Example],
+    hard: list[Example],
+    tuning: list[Example],
+    which: str,
 ) -> None:
-    examples = {"training": training, "held_out": held_out, "hard": hard}[which]
+    examples = {"training": training, "held_out": held_out, "hard": hard, "tuning": tuning}[which]
     wrong = []
     for example in examples:
         if example.language != "cy":
