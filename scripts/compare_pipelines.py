@@ -1,15 +1,17 @@
-"""Compare candidate NLU pipelines on the held-out split; the figures behind config.yml.
+"""Compare candidate NLU pipelines on the held-out and hard splits; the figures behind
+config.yml.
 
 Usage (from the repository root, with the app venv; trains one model at a time):
     .venvs/app/bin/python -m scripts.compare_pipelines [--only NAME ...]
 
 For each candidate it trains an NLU-only model on the training data (never nlu/test/),
-times the training, and scores it with scripts/nlu_eval.py's measures: intent macro-F1
-per language, report_danger recall (model alone, and with the safety net), and the
-language entity on switch_language. It also parses a few dozen lines of keyboard mash
-and reports how many the pipeline leaves to nlu_fallback or out_of_scope rather than
-acting on (a pipeline that is sure about gibberish sends victims down the wrong path).
-Writes var/nlu-compare/results.md (the table docs/NLU.md quotes) and results.json.
+times the training, and scores it with scripts/nlu_eval.py's measures on the held-out, hard
+and tuning splits: intent macro-F1 per language, report_danger recall (model alone, and
+with the safety net), and the language entity on switch_language. It also parses a few
+dozen lines of keyboard mash and reports how many the pipeline leaves to nlu_fallback or
+out_of_scope rather than acting on (a pipeline that is sure about gibberish sends victims
+down the wrong path). Writes var/nlu-compare/results.md (the table docs/NLU.md quotes) and
+results.json.
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ from typing import Any
 
 import yaml
 
-from scripts.nlu_data import LANGUAGES, NLU_DIR, ROOT, TEST_DIR, held_out_examples, training_files
-from scripts.nlu_eval import FALLBACK, Parse, evaluate, score_language
+from scripts.nlu_data import NLU_DIR, ROOT, TEST_DIR, training_files
+from scripts.nlu_eval import FALLBACK, SPLITS, Parse, evaluate, score_split
 
 OUT = ROOT / "var" / "nlu-compare"
 RASA_BIN = ROOT / ".venvs" / "rasa" / "bin" / "rasa"
@@ -184,21 +186,33 @@ def train(name: str, pipeline: list[dict[str, Any]], data: Path) -> tuple[Path, 
     return workdir / "model.tar.gz", time.monotonic() - started
 
 
+# Every candidate is scored on these; the figures keys are "<split>_<language>_<measure>".
+MEASURED_SPLITS = ("held_out", "hard", "tuning")
+
+
 def measure(name: str, pipeline: list[dict[str, Any]], data: Path) -> dict[str, Any]:
     """Train and score one candidate."""
     model, seconds = train(name, pipeline, data)
-    reports, parses = evaluate(model, OUT / name / "eval", extra_texts=GIBBERISH)
+    reports, parses = evaluate(
+        model, OUT / name / "eval", extra_texts=GIBBERISH, splits=MEASURED_SPLITS
+    )
     left_alone = sum(parses[t].intent in (FALLBACK, "out_of_scope") for t in GIBBERISH)
     return {
         "name": name,
         "train_seconds": round(seconds, 1),
         "gibberish_left_alone": round(left_alone / len(GIBBERISH), 3),
         **{
-            f"{lang}_{key}": getattr(r, key)
-            for lang, r in reports.items()
-            for key in ("macro_f1", "fallback_rate", "danger_recall_model", "danger_recall")
+            f"{split}_{lang}_{key}": getattr(r, key)
+            for split, by_language in reports.items()
+            for lang, r in by_language.items()
+            for key in (
+                "macro_f1",
+                "fallback_rate",
+                "danger_recall_model",
+                "danger_recall",
+                "entity_accuracy",
+            )
         },
-        **{f"{lang}_entity": r.entity_accuracy for lang, r in reports.items()},
     }
 
 
@@ -210,11 +224,12 @@ def sweep(name: str) -> str:
     var/nlu-compare/<name>/eval/parsed.json (top five intents, before any fallback).
     """
     rows = json.loads((OUT / name / "eval" / "parsed.json").read_text(encoding="utf-8"))
-    examples = held_out_examples()
+    examples = {split: SPLITS[split].examples() for split in MEASURED_SPLITS}
     lines = [
-        "| threshold | ambiguity | macro-F1 en | macro-F1 cy | danger recall en / cy | "
-        "gibberish left alone | gibberish as affirm |",
-        "|---|---|---|---|---|---|---|",
+        "| threshold | ambiguity | macro-F1 held-out en / cy | hard en / cy | tuning en / cy | "
+        "danger recall held-out en / cy | hard en / cy | gibberish left alone | "
+        "gibberish as affirm |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for threshold in (0.25, 0.3, 0.35, 0.4, 0.5):
         for ambiguity in (0.0, 0.05, 0.1):
@@ -228,36 +243,47 @@ def sweep(name: str) -> str:
                 entities = tuple((e["entity"], str(e["value"])) for e in row["entities"])
                 parses[row["text"]] = Parse(row["text"], top, confidence, entities)
             reports = {
-                lang: score_language(lang, [e for e in examples if e.language == lang], parses)
-                for lang in LANGUAGES
+                split: score_split(split, found, parses) for split, found in examples.items()
             }
             left = sum(parses[t].intent in (FALLBACK, "out_of_scope") for t in GIBBERISH)
             affirm = sum(parses[t].intent == "affirm" for t in GIBBERISH)
+            f1 = {s: f"{r['en'].macro_f1:.3f} / {r['cy'].macro_f1:.3f}" for s, r in reports.items()}
+            danger = {
+                s: f"{r['en'].danger_recall:.2f} / {r['cy'].danger_recall:.2f}"
+                for s, r in reports.items()
+            }
             lines.append(
-                f"| {threshold} | {ambiguity} | {reports['en'].macro_f1:.3f} | "
-                f"{reports['cy'].macro_f1:.3f} | {reports['en'].danger_recall:.2f} / "
-                f"{reports['cy'].danger_recall:.2f} | {left / len(GIBBERISH):.2f} | "
-                f"{affirm}/{len(GIBBERISH)} |"
+                f"| {threshold} | {ambiguity} | {f1['held_out']} | {f1['hard']} | "
+                f"{f1['tuning']} | {danger['held_out']} | {danger['hard']} | "
+                f"{left / len(GIBBERISH):.2f} | {affirm}/{len(GIBBERISH)} |"
             )
     return "\n".join(lines)
 
 
+def _pair(row: dict[str, Any], split: str, key: str, digits: int = 3) -> str:
+    """English / Welsh figures of one measure, "-" where a row lacks it."""
+    values = [row.get(f"{split}_{lang}_{key}") for lang in ("en", "cy")]
+    return " / ".join("-" if v is None else f"{v:.{digits}f}" for v in values)
+
+
 def table(rows: list[dict[str, Any]]) -> str:
-    """The comparison as a Markdown table."""
+    """The comparison as a Markdown table: macro-F1 and danger recall (with the net) per
+    split, en / cy; the model's own danger recall and fallback share on the hard split."""
     lines = [
-        "| pipeline | train s | macro-F1 en | macro-F1 cy | fallback en / cy | "
-        "danger recall model en / cy | with net en / cy | language entity en / cy | "
-        "gibberish left alone |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| pipeline | train s | macro-F1 held-out | macro-F1 hard | macro-F1 tuning | "
+        "danger with net held-out | hard | danger model alone held-out | hard | "
+        "fallback hard | language entity held-out | gibberish left alone |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['name']} | {r['train_seconds']:.0f} | {r['en_macro_f1']:.3f} | "
-            f"{r['cy_macro_f1']:.3f} | {r['en_fallback_rate']:.2f} / {r['cy_fallback_rate']:.2f}"
-            f" | {r['en_danger_recall_model']:.2f} / {r['cy_danger_recall_model']:.2f} | "
-            f"{r['en_danger_recall']:.2f} / {r['cy_danger_recall']:.2f} | "
-            f"{r['en_entity'] or 0:.2f} / {r['cy_entity'] or 0:.2f} | "
-            f"{r['gibberish_left_alone']:.2f} |"
+            f"| {r['name']} | {r['train_seconds']:.0f} | {_pair(r, 'held_out', 'macro_f1')} | "
+            f"{_pair(r, 'hard', 'macro_f1')} | {_pair(r, 'tuning', 'macro_f1')} | "
+            f"{_pair(r, 'held_out', 'danger_recall', 2)} | {_pair(r, 'hard', 'danger_recall', 2)}"
+            f" | {_pair(r, 'held_out', 'danger_recall_model', 2)} | "
+            f"{_pair(r, 'hard', 'danger_recall_model', 2)} | "
+            f"{_pair(r, 'hard', 'fallback_rate', 2)} | "
+            f"{_pair(r, 'held_out', 'entity_accuracy', 2)} | {r['gibberish_left_alone']:.2f} |"
         )
     return "\n".join(lines)
 
