@@ -28,6 +28,7 @@ from typing import Any
 
 import yaml
 
+from bot.components.danger_rule import DANGER, promote_danger
 from scripts.nlu_data import NLU_DIR, ROOT, TEST_DIR, training_files
 from scripts.nlu_eval import FALLBACK, SPLITS, Parse, evaluate, score_split
 
@@ -89,6 +90,26 @@ def _chars(low: int, high: int) -> dict[str, Any]:
     }
 
 
+def _welsh_lemmas() -> list[dict[str, Any]]:
+    """The Welsh lemma tokenizer (bot/components/): every token also carries its lemma."""
+    return [
+        {"name": "bot.components.welsh_tokenizer.WelshLemmaTokenizer"},
+        {"name": "RegexFeaturizer", "case_sensitive": False, "use_word_boundaries": True},
+    ]
+
+
+def _as_written(featurizer: dict[str, Any]) -> dict[str, Any]:
+    return {**featurizer, "use_lemma": False}
+
+
+_LEMMAS = {"name": "CountVectorsFeaturizer", "use_lemma": True}
+
+
+def _danger_first(threshold: float) -> dict[str, Any]:
+    """report_danger wins at this confidence (bot/components/danger_first.py)."""
+    return {"name": "bot.components.danger_first.DangerFirst", "threshold": threshold}
+
+
 def _logistic() -> dict[str, Any]:
     return {"name": "LogisticRegressionClassifier", "max_iter": 100, "random_state": 42}
 
@@ -122,6 +143,46 @@ CANDIDATES: dict[str, list[dict[str, Any]]] = {
         _logistic(),
         *_ENTITIES,
         _fallback(0.35, 0.05),
+    ],
+    # Issue 13: Welsh lemmas (mutations undone, northern and southern forms joined).
+    # Lemmas instead of the words as written, character n-grams still as written:
+    "lemma-words-lr-char2-5-fb0.35-amb0.05": [
+        *_welsh_lemmas(),
+        _LEMMAS,
+        _as_written(_chars(2, 5)),
+        _logistic(),
+        *_ENTITIES,
+        _fallback(0.35, 0.05),
+    ],
+    # Lemmas beside the words and character n-grams as written:
+    "lemma-extra-lr-char2-5-fb0.35-amb0.05": [
+        *_welsh_lemmas(),
+        _as_written(_WORDS),
+        _as_written(_chars(2, 5)),
+        _LEMMAS,
+        _logistic(),
+        *_ENTITIES,
+        _fallback(0.35, 0.05),
+    ],
+    # Danger first (issue 13): report_danger wins at 0.3, after the fallback.
+    "lr-char2-5-fb0.35-amb0.05-danger0.3": [
+        *_TOKENS,
+        _WORDS,
+        _chars(2, 5),
+        _logistic(),
+        *_ENTITIES,
+        _fallback(0.35, 0.05),
+        _danger_first(0.3),
+    ],
+    "lemma-extra-lr-char2-5-fb0.35-amb0.05-danger0.3": [
+        *_welsh_lemmas(),
+        _as_written(_WORDS),
+        _as_written(_chars(2, 5)),
+        _LEMMAS,
+        _logistic(),
+        *_ENTITIES,
+        _fallback(0.35, 0.05),
+        _danger_first(0.3),
     ],
     # DIET kept small (one transformer layer, 40 epochs) so that it can train on 2 cores.
     "diet40-char2-4-fb0.6": [
@@ -216,46 +277,61 @@ def measure(name: str, pipeline: list[dict[str, Any]], data: Path) -> dict[str, 
     }
 
 
-def sweep(name: str) -> str:
-    """Re-score a trained candidate's saved parses at other fallback settings.
+# The fallback settings and danger-first thresholds --sweep tries (None: no danger rule).
+SWEEP_FALLBACK = ((0.3, 0.05), (0.35, 0.05), (0.4, 0.05))
+SWEEP_DANGER = (None, 0.2, 0.25, 0.3, 0.35)
 
-    The FallbackClassifier only relabels the classifier's top intent, so its threshold and
-    ambiguity threshold can be tried without training again: from the ranking in
-    var/nlu-compare/<name>/eval/parsed.json (top five intents, before any fallback).
+
+def reparse(row: dict[str, Any], fallback: float, ambiguity: float, danger: float | None) -> Parse:
+    """What the pipeline would have said with other fallback and danger-first settings, from
+    a saved parse (top five intents of the classifier, before any fallback)."""
+    ranking = [(n, c) for n, c in row["ranking"] if n != FALLBACK]
+    top, confidence = ranking[0] if ranking else (FALLBACK, 0.0)
+    second = ranking[1][1] if len(ranking) > 1 else 0.0
+    if confidence < fallback or confidence - second < ambiguity:
+        top = FALLBACK
+    if danger is not None and (promoted := promote_danger(top, ranking, danger)) is not None:
+        top, confidence = promoted
+    entities = tuple((e["entity"], str(e["value"])) for e in row["entities"])
+    return Parse(row["text"], top, confidence, entities)
+
+
+def sweep(name: str) -> str:
+    """Re-score a trained candidate's saved parses at other fallback and danger-first settings.
+
+    The FallbackClassifier and the danger-first rule only relabel the classifier's ranking,
+    so they can be tried without training again: from var/nlu-compare/<name>/eval/parsed.json.
+    "false danger" counts messages of other intents (and mash) that would get 999 guidance.
     """
     rows = json.loads((OUT / name / "eval" / "parsed.json").read_text(encoding="utf-8"))
     examples = {split: SPLITS[split].examples() for split in MEASURED_SPLITS}
     lines = [
-        "| threshold | ambiguity | macro-F1 held-out en / cy | hard en / cy | tuning en / cy | "
-        "danger recall held-out en / cy | hard en / cy | gibberish left alone | "
-        "gibberish as affirm |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| fallback | ambiguity | danger first | macro-F1 held-out en / cy | hard en / cy | "
+        "tuning en / cy | danger recall with net held-out | hard | tuning | "
+        "false danger held-out / hard / tuning / mash | mash left alone |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for threshold in (0.25, 0.3, 0.35, 0.4, 0.5):
-        for ambiguity in (0.0, 0.05, 0.1):
-            parses = {}
-            for row in rows:
-                ranking = [r for r in row["ranking"] if r[0] != FALLBACK]
-                top, confidence = ranking[0] if ranking else (FALLBACK, 0.0)
-                second = ranking[1][1] if len(ranking) > 1 else 0.0
-                if confidence < threshold or confidence - second < ambiguity:
-                    top = FALLBACK
-                entities = tuple((e["entity"], str(e["value"])) for e in row["entities"])
-                parses[row["text"]] = Parse(row["text"], top, confidence, entities)
+    for fallback, ambiguity in SWEEP_FALLBACK:
+        for danger in SWEEP_DANGER:
+            parses = {row["text"]: reparse(row, fallback, ambiguity, danger) for row in rows}
             reports = {
                 split: score_split(split, found, parses) for split, found in examples.items()
             }
-            left = sum(parses[t].intent in (FALLBACK, "out_of_scope") for t in GIBBERISH)
-            affirm = sum(parses[t].intent == "affirm" for t in GIBBERISH)
             f1 = {s: f"{r['en'].macro_f1:.3f} / {r['cy'].macro_f1:.3f}" for s, r in reports.items()}
-            danger = {
+            recall = {
                 s: f"{r['en'].danger_recall:.2f} / {r['cy'].danger_recall:.2f}"
                 for s, r in reports.items()
             }
+            false = [
+                sum(parses[e.text].intent == DANGER and e.intent != DANGER for e in found)
+                for found in examples.values()
+            ]
+            false.append(sum(parses[t].intent == DANGER for t in GIBBERISH))
+            left = sum(parses[t].intent in (FALLBACK, "out_of_scope") for t in GIBBERISH)
             lines.append(
-                f"| {threshold} | {ambiguity} | {f1['held_out']} | {f1['hard']} | "
-                f"{f1['tuning']} | {danger['held_out']} | {danger['hard']} | "
-                f"{left / len(GIBBERISH):.2f} | {affirm}/{len(GIBBERISH)} |"
+                f"| {fallback} | {ambiguity} | {danger or '-'} | {f1['held_out']} | {f1['hard']} "
+                f"| {f1['tuning']} | {recall['held_out']} | {recall['hard']} | {recall['tuning']}"
+                f" | {' / '.join(map(str, false))} | {left / len(GIBBERISH):.2f} |"
             )
     return "\n".join(lines)
 
