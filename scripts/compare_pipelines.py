@@ -90,21 +90,6 @@ def _chars(low: int, high: int) -> dict[str, Any]:
     }
 
 
-def _welsh_lemmas() -> list[dict[str, Any]]:
-    """The Welsh lemma tokenizer (bot/components/): every token also carries its lemma."""
-    return [
-        {"name": "bot.components.welsh_tokenizer.WelshLemmaTokenizer"},
-        {"name": "RegexFeaturizer", "case_sensitive": False, "use_word_boundaries": True},
-    ]
-
-
-def _as_written(featurizer: dict[str, Any]) -> dict[str, Any]:
-    return {**featurizer, "use_lemma": False}
-
-
-_LEMMAS = {"name": "CountVectorsFeaturizer", "use_lemma": True}
-
-
 def _danger_first(threshold: float) -> dict[str, Any]:
     """report_danger wins at this confidence (bot/components/danger_first.py)."""
     return {"name": "bot.components.danger_first.DangerFirst", "threshold": threshold}
@@ -144,41 +129,11 @@ CANDIDATES: dict[str, list[dict[str, Any]]] = {
         *_ENTITIES,
         _fallback(0.35, 0.05),
     ],
-    # Issue 13: Welsh lemmas (mutations undone, northern and southern forms joined).
-    # Lemmas instead of the words as written, character n-grams still as written:
-    "lemma-words-lr-char2-5-fb0.35-amb0.05": [
-        *_welsh_lemmas(),
-        _LEMMAS,
-        _as_written(_chars(2, 5)),
-        _logistic(),
-        *_ENTITIES,
-        _fallback(0.35, 0.05),
-    ],
-    # Lemmas beside the words and character n-grams as written:
-    "lemma-extra-lr-char2-5-fb0.35-amb0.05": [
-        *_welsh_lemmas(),
-        _as_written(_WORDS),
-        _as_written(_chars(2, 5)),
-        _LEMMAS,
-        _logistic(),
-        *_ENTITIES,
-        _fallback(0.35, 0.05),
-    ],
     # Danger first (issue 13): report_danger wins at 0.3, after the fallback.
     "lr-char2-5-fb0.35-amb0.05-danger0.3": [
         *_TOKENS,
         _WORDS,
         _chars(2, 5),
-        _logistic(),
-        *_ENTITIES,
-        _fallback(0.35, 0.05),
-        _danger_first(0.3),
-    ],
-    "lemma-extra-lr-char2-5-fb0.35-amb0.05-danger0.3": [
-        *_welsh_lemmas(),
-        _as_written(_WORDS),
-        _as_written(_chars(2, 5)),
-        _LEMMAS,
         _logistic(),
         *_ENTITIES,
         _fallback(0.35, 0.05),

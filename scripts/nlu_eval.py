@@ -64,13 +64,15 @@ class Split:
     min_danger_recall: float | None
 
 
-# The bars: issue 3, item 11 for the held-out split; issue 13, item 5 for the hard split.
+# The bars: issue 3, item 11 for the held-out split (Welsh raised in issue 13); issue 13,
+# item 5 for the hard split.
 SPLITS = {
     "held_out": Split(
         "held_out",
         "held-out split (nlu/test/en, nlu/test/cy)",
         held_out_examples,
-        {"en": 0.90, "cy": 0.85},
+        # Welsh raised from 0.85 (issue 3) once it stood at 0.92 (issue 13).
+        {"en": 0.90, "cy": 0.90},
         1.0,
     ),
     "hard": Split(
