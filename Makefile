@@ -79,9 +79,10 @@ browsers:
 	@scripts/install_browser.sh
 
 # Intent macro-F1 per language and report_danger recall (safety net included) on the
-# held-out split nlu/test/, which training never sees; fails below the bar (docs/NLU.md).
+# held-out split nlu/test/{en,cy} and the hard split nlu/test/hard/ (indirect, dialect and
+# code-switched messages), which training never sees; fails below the bars (docs/NLU.md).
 nlu-eval: $(APP_VENV)/.installed $(RASA_VENV)/.installed model
-	@echo "==> NLU evaluation on the held-out split (nlu/test/)"
+	@echo "==> NLU evaluation on the held-out and hard splits (nlu/test/)"
 	$(APP_PY) -m scripts.nlu_eval
 
 # Every test on SQLite, then every test on PostgreSQL (skipped, saying why, where there is none).

@@ -3,9 +3,18 @@ comparison and the data tests.
 
 Layout: training data in nlu/en/ and nlu/cy/, plus language-neutral files at the top of
 nlu/ (nlu/entities.yml; the dialogue's own keywords in nlu/dialogue_seed.yml, whose
-examples count as language "any"); the held-out split in nlu/test/en/ and nlu/test/cy/.
-An example's language is the folder it sits in. Training never reads nlu/test/
-(scripts/train_model.sh and the Makefile leave it out).
+examples count as language "any"). Under nlu/test/, which training never reads
+(scripts/train_model.sh and the Makefile leave it out), the splits that are not trained on:
+
+- the held-out split, nlu/test/en/ and nlu/test/cy/;
+- the hard split, nlu/test/hard/en/ and nlu/test/hard/cy/: indirect, colloquial, dialect
+  and code-switched messages, written before any model's errors on them were seen and
+  never tuned on (issue 13);
+- the tuning split, nlu/test/tuning/en/ and nlu/test/tuning/cy/: messages like the hard
+  ones that training data and settings may be tuned against, so that the other two stay
+  unseen.
+
+An example's language is the folder it sits in.
 """
 
 from __future__ import annotations
@@ -20,6 +29,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 NLU_DIR = ROOT / "nlu"
 TEST_DIR = NLU_DIR / "test"
+HARD_DIR = TEST_DIR / "hard"
+TUNING_DIR = TEST_DIR / "tuning"
 LANGUAGES = ("en", "cy")
 ANY_LANGUAGE = "any"  # examples in files at the top of nlu/
 
@@ -115,6 +126,16 @@ def training_examples() -> list[Example]:
 def held_out_examples() -> list[Example]:
     """The held-out evaluation examples (nlu/test/en/, nlu/test/cy/)."""
     return examples_in(TEST_DIR)
+
+
+def hard_examples() -> list[Example]:
+    """The hard split (nlu/test/hard/en/, nlu/test/hard/cy/)."""
+    return examples_in(HARD_DIR)
+
+
+def tuning_examples() -> list[Example]:
+    """The tuning split (nlu/test/tuning/en/, nlu/test/tuning/cy/)."""
+    return examples_in(TUNING_DIR)
 
 
 def training_files() -> list[Path]:

@@ -1,19 +1,22 @@
-"""Evaluate the trained NLU model on the held-out split, per language; fail below the bar.
+"""Evaluate the trained NLU model on the held-out and hard splits, per language; fail below
+the bars.
 
 Usage (from the repository root, with the app venv):
     .venvs/app/bin/python -m scripts.nlu_eval [--model var/rasa-models/current.tar.gz]
-                                              [--out var/nlu-eval] [--errors]
+        [--out var/nlu-eval] [--split held_out hard tuning] [--errors held_out tuning]
 
-The model parses every held-out message (nlu/test/en/, nlu/test/cy/) through its whole
-pipeline, FallbackClassifier included (scripts/nlu_parse.py, in the Rasa venv), so a
-message the assistant would answer with "please rephrase" counts as wrong. Per language it
-prints each intent's precision, recall and F1, and the intent macro-F1: the mean F1 over
-the intents in that language's held-out split (nlu_fallback is never a right answer, so it
-lowers recall, but it is not itself averaged in). `report_danger` recall counts a message
-as caught when the model says report_danger OR the safety net
-(services.conversations.safety.in_danger) fires, because the two run side by side in the
-assistant and the model can never veto the net. It exits 1 below: macro-F1 0.90 in English,
-0.85 in Welsh, danger recall 1.0.
+The model parses every message of each split through its whole pipeline,
+FallbackClassifier included (scripts/nlu_parse.py, in the Rasa venv), so a message the
+assistant would answer with "please rephrase" counts as wrong. The splits (docs/NLU.md):
+the held-out split (nlu/test/en/, nlu/test/cy/), the hard split of indirect, dialect and
+code-switched messages (nlu/test/hard/), and the tuning split (nlu/test/tuning/, reported
+only when asked for and never gated). Per split and language it prints each intent's
+precision, recall and F1, and the intent macro-F1: the mean F1 over the intents in that
+language's split (nlu_fallback is never a right answer, so it lowers recall, but it is not
+itself averaged in). `report_danger` recall counts a message as caught when the model says
+report_danger OR the safety net (services.conversations.safety.in_danger) fires, because
+the two run side by side in the assistant and the model can never veto the net. It exits 1
+below a bar (BARS: macro-F1 per split and language, danger recall 1.0 on every gated split).
 """
 
 from __future__ import annotations
@@ -30,18 +33,65 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scripts.nlu_data import LANGUAGES, ROOT, Example, held_out_examples
+from scripts.nlu_data import (
+    LANGUAGES,
+    ROOT,
+    Example,
+    hard_examples,
+    held_out_examples,
+    tuning_examples,
+)
 from services.conversations.safety import in_danger
 
 RASA_PYTHON = ROOT / ".venvs" / "rasa" / "bin" / "python"
 DEFAULT_MODEL = ROOT / "var" / "rasa-models" / "current.tar.gz"
 DEFAULT_OUT = ROOT / "var" / "nlu-eval"
 
-# The bar (issue 3, item 11).
-MIN_MACRO_F1 = {"en": 0.90, "cy": 0.85}
-MIN_DANGER_RECALL = 1.0
 DANGER = "report_danger"
 FALLBACK = "nlu_fallback"
+
+
+@dataclass(frozen=True)
+class Split:
+    """One evaluation split: where its examples are, and the bar it is held to."""
+
+    name: str
+    title: str
+    examples: Callable[[], list[Example]]
+    # Intent macro-F1 per language below which the evaluation fails; empty: not gated.
+    min_macro_f1: dict[str, float]
+    # report_danger recall (model or safety net) below which it fails; None: not gated.
+    min_danger_recall: float | None
+
+
+# The bars: issue 3, item 11 for the held-out split (Welsh raised in issue 13); issue 13,
+# item 5 for the hard split.
+SPLITS = {
+    "held_out": Split(
+        "held_out",
+        "held-out split (nlu/test/en, nlu/test/cy)",
+        held_out_examples,
+        # Welsh raised from 0.85 (issue 3) once it stood at 0.92 (issue 13).
+        {"en": 0.90, "cy": 0.90},
+        1.0,
+    ),
+    "hard": Split(
+        "hard",
+        "hard split: indirect, dialect, code-switched (nlu/test/hard)",
+        hard_examples,
+        {"en": 0.90, "cy": 0.90},
+        1.0,
+    ),
+    "tuning": Split(
+        "tuning",
+        "tuning split, not gated (nlu/test/tuning)",
+        tuning_examples,
+        {},
+        None,
+    ),
+}
+# What `make nlu-eval` scores and gates.
+GATED_SPLITS = ("held_out", "hard")
 
 _ENTITY = re.compile(r"\[([^\]]*)\]\{([^}]*)\}")
 
@@ -67,6 +117,7 @@ class IntentScore:
 
 @dataclass
 class LanguageReport:
+    split: str
     language: str
     examples: int
     macro_f1: float
@@ -81,15 +132,17 @@ class LanguageReport:
     danger_missed: list[str] = field(default_factory=list)
 
     def failures(self) -> list[str]:
-        """Why this language is below the bar (empty when it passes)."""
+        """Why this language is below its split's bar (empty when it passes)."""
+        split = SPLITS[self.split]
+        where = f"{self.split} {self.language}"
         reasons = []
-        minimum = MIN_MACRO_F1.get(self.language, 0.0)
-        if self.macro_f1 < minimum:
-            reasons.append(f"{self.language}: intent macro-F1 {self.macro_f1:.3f} < {minimum}")
-        if self.danger_recall < MIN_DANGER_RECALL:
+        minimum = split.min_macro_f1.get(self.language)
+        if minimum is not None and self.macro_f1 < minimum:
+            reasons.append(f"{where}: intent macro-F1 {self.macro_f1:.3f} < {minimum}")
+        if split.min_danger_recall is not None and self.danger_recall < split.min_danger_recall:
             reasons.append(
-                f"{self.language}: report_danger recall {self.danger_recall:.3f} "
-                f"< {MIN_DANGER_RECALL} (missed: {'; '.join(self.danger_missed)})"
+                f"{where}: report_danger recall {self.danger_recall:.3f} "
+                f"< {split.min_danger_recall} (missed: {'; '.join(self.danger_missed)})"
             )
         return reasons
 
@@ -149,8 +202,10 @@ def score_language(
     examples: list[Example],
     parses: dict[str, Parse],
     danger_net: Callable[[str], bool] = in_danger,
+    split: str = "held_out",
 ) -> LanguageReport:
-    """Precision, recall and F1 per intent, macro-F1, and danger recall for one language."""
+    """Precision, recall and F1 per intent, macro-F1, and danger recall for one language of
+    one split. Ratios are 0.0 to 1.0; an example's parse is looked up by its text."""
     gold = [e.intent for e in examples]
     predicted = [parses[e.text].intent for e in examples]
     scores = []
@@ -172,6 +227,7 @@ def score_language(
         set(expected_entities(e.annotated)) == set(parses[e.text].entities) for e in with_entities
     )
     return LanguageReport(
+        split=split,
         language=language,
         examples=len(examples),
         macro_f1=_ratio(sum(s.f1 for s in scores), len(scores)),
@@ -191,25 +247,62 @@ def score_language(
     )
 
 
-def evaluate(
-    model: Path, workdir: Path, extra_texts: Iterable[str] = ()
-) -> tuple[dict[str, LanguageReport], dict[str, Parse]]:
-    """Parse the held-out split (and any extra texts) and score it per language."""
-    examples = held_out_examples()
-    texts = [e.text for e in examples]
-    duplicates = sorted({t for t in texts if texts.count(t) > 1})
-    if duplicates:
-        raise ValueError(f"held-out texts must be unique across languages: {duplicates}")
-    parses = parse_with_model(model, texts + list(extra_texts), workdir)
-    reports = {
-        language: score_language(language, [e for e in examples if e.language == language], parses)
+Reports = dict[str, dict[str, LanguageReport]]  # split -> language -> report
+
+
+def score_split(
+    split: str, examples: list[Example], parses: dict[str, Parse]
+) -> dict[str, LanguageReport]:
+    """One split's examples scored per language."""
+    return {
+        language: score_language(
+            language, [e for e in examples if e.language == language], parses, split=split
+        )
         for language in LANGUAGES
     }
+
+
+def evaluate(
+    model: Path,
+    workdir: Path,
+    extra_texts: Iterable[str] = (),
+    splits: Iterable[str] = GATED_SPLITS,
+) -> tuple[Reports, dict[str, Parse]]:
+    """Parse the splits (and any extra texts) with one load of the model; score each per
+    language. Raises ValueError when a split repeats a text (parses are looked up by it)."""
+    examples = {name: SPLITS[name].examples() for name in splits}
+    for name, split_examples in examples.items():
+        texts = [e.text for e in split_examples]
+        duplicates = sorted({t for t in texts if texts.count(t) > 1})
+        if duplicates:
+            raise ValueError(f"{name}: texts must be unique across languages: {duplicates}")
+    every_text = [e.text for split_examples in examples.values() for e in split_examples]
+    texts = list(dict.fromkeys([*every_text, *extra_texts]))
+    parses = parse_with_model(model, texts, workdir)
+    reports = {name: score_split(name, found, parses) for name, found in examples.items()}
     return reports, parses
 
 
-def format_report(reports: dict[str, LanguageReport], show_errors: bool = False) -> str:
-    """A plain-text table: per-language summary, then per-intent figures side by side."""
+def format_report(reports: Reports, errors_for: Iterable[str] = ()) -> str:
+    """Plain-text tables, one section per split: per-language summary, then per-intent
+    figures side by side; then every wrong prediction of the splits in errors_for."""
+    lines: list[str] = []
+    for name, by_language in reports.items():
+        if lines:
+            lines.append("")
+        lines.append(f"== {SPLITS[name].title}")
+        lines.extend(_format_split(by_language))
+    for name in errors_for:
+        for r in reports.get(name, {}).values():
+            lines.append("")
+            lines.append(
+                f"{name} {r.language}: {len(r.errors)} wrong (text | expected | got | conf)"
+            )
+            lines.extend(f"  {t} | {g} | {p} | {c:.2f}" for t, g, p, c in r.errors)
+    return "\n".join(lines)
+
+
+def _format_split(reports: dict[str, LanguageReport]) -> list[str]:
     lines = [
         "language  examples  macro-F1  accuracy  fallback  danger recall "
         "(model | net | both)  language entity",
@@ -237,16 +330,16 @@ def format_report(reports: dict[str, LanguageReport], show_errors: bool = False)
             else:
                 row += f"  {'-':>6} {'-':>6} {'-':>6} {0:>3}"
         lines.append(row)
-    if show_errors:
-        for r in reports.values():
-            lines.append("")
-            lines.append(f"{r.language}: {len(r.errors)} wrong (text | expected | got | conf)")
-            lines.extend(f"  {t} | {g} | {p} | {c:.2f}" for t, g, p, c in r.errors)
-    return "\n".join(lines)
+    return lines
 
 
-def summary(reports: dict[str, LanguageReport]) -> dict[str, Any]:
-    """The figures as JSON-friendly data (var/nlu-eval/summary.json)."""
+def summary(reports: Reports) -> dict[str, Any]:
+    """The figures as JSON-friendly data (var/nlu-eval/summary.json): split -> language ->
+    figures (ratios 0.0 to 1.0) and per-intent figures."""
+    return {name: _split_summary(by_language) for name, by_language in reports.items()}
+
+
+def _split_summary(reports: dict[str, LanguageReport]) -> dict[str, Any]:
     return {
         lang: {
             "examples": r.examples,
@@ -271,23 +364,60 @@ def summary(reports: dict[str, LanguageReport]) -> dict[str, Any]:
     }
 
 
+def failures(reports: Reports) -> list[str]:
+    """Every reason a split is below its bar; empty when all pass."""
+    return [
+        reason
+        for by_language in reports.values()
+        for r in by_language.values()
+        for reason in r.failures()
+    ]
+
+
+def bars(splits: Iterable[str]) -> str:
+    """The bars of the given splits in words, for the closing line."""
+    parts = []
+    for name in splits:
+        split = SPLITS[name]
+        if not split.min_macro_f1 and split.min_danger_recall is None:
+            continue
+        f1 = ", ".join(f"{lang} >= {v:.2f}" for lang, v in split.min_macro_f1.items())
+        parts.append(f"{name}: macro-F1 {f1}, danger recall {split.min_danger_recall}")
+    return "; ".join(parts)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    parser.add_argument("--errors", action="store_true", help="list every wrong prediction")
+    parser.add_argument(
+        "--split",
+        nargs="+",
+        choices=sorted(SPLITS),
+        default=list(GATED_SPLITS),
+        help="the splits to score (default: the gated ones, held_out and hard)",
+    )
+    parser.add_argument(
+        "--errors",
+        nargs="*",
+        choices=sorted(SPLITS),
+        default=None,
+        help="list every wrong prediction of these splits (none named: all scored). The hard "
+        "split's errors are for reading, never for writing training data from",
+    )
     args = parser.parse_args(argv)
     if not args.model.exists():
         print(f"nlu_eval: no model at {args.model}; run `make model` first", file=sys.stderr)
         return 2
-    reports, _ = evaluate(args.model, args.out)
-    print(format_report(reports, show_errors=args.errors))
+    reports, _ = evaluate(args.model, args.out, splits=args.split)
+    errors_for = [] if args.errors is None else (args.errors or args.split)
+    print(format_report(reports, errors_for=errors_for))
     (args.out / "summary.json").write_text(json.dumps(summary(reports), indent=2) + "\n")
-    failures = [reason for r in reports.values() for reason in r.failures()]
-    if failures:
-        print("\nNLU evaluation FAILED:\n  " + "\n  ".join(failures), file=sys.stderr)
+    below = failures(reports)
+    if below:
+        print("\nNLU evaluation FAILED:\n  " + "\n  ".join(below), file=sys.stderr)
         return 1
-    print("\nNLU evaluation passed (macro-F1 en >= 0.90, cy >= 0.85, danger recall 1.0).")
+    print(f"\nNLU evaluation passed ({bars(args.split) or 'no split scored here is gated'}).")
     return 0
 
 

@@ -55,6 +55,9 @@ def main(argv: list[str]) -> int:
     if len(argv) != 4:
         print(__doc__, file=sys.stderr)
         return 2
+    # Custom components (bot/components/) are imported by module path from the repository
+    # root, as `rasa run` and `rasa train` do (they put the working directory on the path).
+    sys.path.insert(1, os.getcwd())
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     logging.disable(logging.WARNING)

@@ -2,8 +2,8 @@
 # Train the Rasa model, but only when its inputs changed.
 #
 # The model is named after a sha256 over the training inputs (config.yml,
-# bot/domain.yml, bot/**/*.yml except bot/tests/ and bot/credentials.yml, and
-# nlu/** except nlu/test/). If var/rasa-models/<hash>.tar.gz exists nothing is
+# bot/domain.yml, bot/**/*.yml except bot/tests/ and bot/credentials.yml, the
+# custom NLU components in bot/components/, and nlu/** except nlu/test/). If var/rasa-models/<hash>.tar.gz exists nothing is
 # trained. var/rasa-models/current.tar.gz always points at the model for the
 # current inputs. Older models are deleted, keeping the newest two.
 #
@@ -30,6 +30,8 @@ training_files() {
         echo config.yml
         find bot -type f -name '*.yml' \
             -not -path 'bot/tests/*' -not -path 'bot/credentials.yml'
+        # config.yml names components here: their code is part of the model.
+        find bot/components -type f -name '*.py'
         find nlu -type f -not -path 'nlu/test/*'
     } | sort -u
 }
