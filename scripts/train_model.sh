@@ -3,7 +3,8 @@
 #
 # The model is named after a sha256 over the training inputs (config.yml,
 # bot/domain.yml, bot/**/*.yml except bot/tests/ and bot/credentials.yml, and
-# nlu/** except nlu/test/). If var/rasa-models/<hash>.tar.gz exists nothing is
+# nlu/** except nlu/test/) and the Rasa venv's pins (requirements-rasa.txt: a model is
+# trained again under a new Python or TensorFlow). If var/rasa-models/<hash>.tar.gz exists nothing is
 # trained. var/rasa-models/current.tar.gz always points at the model for the
 # current inputs. Older models are deleted, keeping the newest two.
 #
@@ -28,6 +29,7 @@ export LC_ALL=C
 training_files() {
     {
         echo config.yml
+        echo requirements-rasa.txt
         find bot -type f -name '*.yml' \
             -not -path 'bot/tests/*' -not -path 'bot/credentials.yml'
         find nlu -type f -not -path 'nlu/test/*'

@@ -11,6 +11,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -67,10 +68,43 @@ def drop_pg_database(name: str) -> None:
     _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+DATABASES = ("sqlite", "postgresql")
+
+
+def databases_for(node: pytest.Item | pytest.Function | Any) -> tuple[str, ...]:
+    """The databases a test runs on (DEVELOPERS.md, "Tests").
+
+    TEST_DATABASE=sqlite or postgresql runs every test on that one. Unset (what `make test`
+    does), a test marked `both_databases` runs on both, and any other test that uses a
+    database runs on SQLite; a test that uses none runs once, whatever is set.
+    """
+    chosen = os.environ.get("TEST_DATABASE", "")
+    if chosen in DATABASES:
+        return (chosen,)
+    if chosen:
+        raise pytest.UsageError(
+            f"TEST_DATABASE must be sqlite, postgresql or unset, not {chosen!r}"
+        )
+    if node.get_closest_marker("both_databases"):
+        return DATABASES
+    return ("sqlite",)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Give each test that uses a database the `db_kind`s it runs on (`databases_for`)."""
+    if "db_kind" in metafunc.fixturenames:
+        metafunc.parametrize(
+            "db_kind", databases_for(metafunc.definition), indirect=True, scope="session"
+        )
+
+
 @pytest.fixture(scope="session")
-def db_kind() -> str:
-    """`sqlite` or `postgresql`, from TEST_DATABASE (make test runs both)."""
-    return os.environ.get("TEST_DATABASE", "sqlite")
+def db_kind(request: pytest.FixtureRequest) -> str:
+    """`sqlite` or `postgresql`: the database this test runs on (`databases_for`)."""
+    # A fixture asked for by name at run time (request.getfixturevalue) is not
+    # parametrized: it gets the first database the test's markers allow.
+    kind: str = getattr(request, "param", databases_for(request.node)[0])
+    return kind
 
 
 @pytest.fixture(scope="session")
@@ -211,11 +245,20 @@ def live_server(app: Flask, web_socket: socket.socket) -> Iterator[LiveServer]:
         yield server
 
 
-def pytest_report_header(config: pytest.Config) -> str:
-    """Say at the top which database the suite runs on, and whether it can."""
-    if os.environ.get("TEST_DATABASE", "sqlite") != "postgresql":
-        return "database: SQLite (a fresh file per test)"
-    reason = postgres_unavailable_reason()
-    if reason:
-        return f"database: PostgreSQL tests WILL BE SKIPPED: {reason}"
-    return f"database: PostgreSQL at {PG_ADMIN_URL} (a fresh database per test)"
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Say at the top which databases the suite runs on, and whether it can."""
+    chosen = os.environ.get("TEST_DATABASE", "")
+    lines = [
+        f"databases: every test on {chosen} (TEST_DATABASE)"
+        if chosen
+        else "databases: tests marked both_databases on SQLite and PostgreSQL, other tests "
+        "that use a database on SQLite, tests that use none once (a fresh database per test)"
+    ]
+    if chosen != "sqlite":
+        reason = postgres_unavailable_reason()
+        lines.append(
+            f"PostgreSQL tests WILL BE SKIPPED: {reason}"
+            if reason
+            else f"PostgreSQL at {PG_ADMIN_URL}"
+        )
+    return lines
