@@ -217,6 +217,7 @@ class LiveServer:
 
     def __init__(self, app: Flask, sock: socket.socket) -> None:
         host, port = sock.getsockname()[:2]
+        self.app = app
         try:
             self.server: BaseWSGIServer = make_server(
                 host, port, app, threaded=True, fd=sock.fileno()
@@ -233,6 +234,10 @@ class LiveServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        # The app's background threads (the dev phone's status callbacks) call this server:
+        # they finish while it still answers. Shut down first, their requests would each wait
+        # out their timeout on a socket nobody serves (15 s a test, before).
+        self.app.extensions["runtime"].wait_for_background()
         self.server.shutdown()
         self.thread.join(5)
         # Waits for request threads still running, so none outlives the test's database.
