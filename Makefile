@@ -23,11 +23,11 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 
 .PHONY: help install run test lint unit-tests pg-tests sqlite-tests rasa-validate bench \
-        model migrate demo-data requirements clean browsers nlu-eval bench-console
+        model migrate demo-data requirements clean browsers nlu-eval bench-console audit
 
 help:
 	@echo "make run    install what is missing, then start the whole service (dev phone, demo data)"
-	@echo "make test   install what is missing, then lint and run every test (SQLite and PostgreSQL)"
+	@echo "make test   install what is missing, then lint, audit and run every test (SQLite and PostgreSQL)"
 	@echo "make bench  print the pipeline's benchmark figures"
 
 # The development venv: production's pins (requirements.txt) and the tools that build and
@@ -95,12 +95,18 @@ nlu-eval: $(APP_VENV)/.installed $(RASA_VENV)/.installed model
 	@echo "==> NLU evaluation on the held-out split (nlu/test/)"
 	$(APP_PY) -m scripts.nlu_eval
 
-# Every test on SQLite, then every test on PostgreSQL (skipped, saying why, where there is none).
-test: install model browsers lint rasa-validate nlu-eval
-	@echo "==> tests on SQLite"
-	TEST_DATABASE=sqlite $(APP_PY) -m pytest -p no:cacheprovider
-	@echo "==> tests on PostgreSQL"
-	TEST_DATABASE=postgresql $(APP_PY) -m pytest -p no:cacheprovider
+# pip-audit over both venvs against the accepted advisories (advisories.yml). Says plainly
+# when no advisory database can be reached, and then fails only with AUDIT_REQUIRED=1.
+audit: $(APP_VENV)/.installed $(RASA_VENV)/.installed
+	@echo "==> pip-audit over both virtual environments"
+	$(APP_PY) -m scripts.audit
+
+# The whole suite in one run: each test on the databases its markers ask for (tests marked
+# both_databases on SQLite and PostgreSQL, other database tests on SQLite, the rest once;
+# DEVELOPERS.md, "Tests"). PostgreSQL tests are skipped, saying why, where there is none.
+test: install model browsers lint rasa-validate nlu-eval audit
+	@echo "==> the test suite"
+	$(APP_PY) -m pytest -p no:cacheprovider --durations=15
 
 bench: install model
 	$(APP_PY) -m bench.pipeline

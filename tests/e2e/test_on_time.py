@@ -20,7 +20,9 @@ from tests.support.factories import new_case, new_victim
 from tests.support.handset import Handset
 from workers.worker import Worker
 
-pytestmark = pytest.mark.e2e
+# Both databases: the due-notifications query and the hand-over claim are SQL, and the
+# check-in filter differs by dialect (julianday on SQLite).
+pytestmark = [pytest.mark.e2e, pytest.mark.both_databases]
 
 LONDON = ZoneInfo("Europe/London")
 CASE = "CR-2026-0400"

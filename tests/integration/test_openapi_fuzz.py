@@ -24,6 +24,9 @@ from tests.support.clock import FakeClock
 from tests.support.processes import ROOT, base_env
 from webhooks import openapi
 
+# Both databases: a value one database refuses is a 500 on that one only.
+pytestmark = pytest.mark.both_databases
+
 ST = ROOT / ".venvs" / "app" / "bin" / "st"
 
 # What the document promises, checked on every answer. (negative_data_rejection and
