@@ -107,26 +107,65 @@ def db_kind(request: pytest.FixtureRequest) -> str:
     return kind
 
 
-@pytest.fixture(scope="session")
-def migrated_template(db_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A database migrated once per session, which each test's database is copied from.
+class TemplateDatabase:
+    """A database migrated once per session and database kind, which each test's database
+    is copied from.
 
     Running the migrations for every test cost more than the tests themselves on
     PostgreSQL. The copy is the migrations' own result, so a test still sees exactly what
-    an upgraded install has.
+    an upgraded install has. It is made on first use: a failure fails the test that asked,
+    and the next test tries again (a session fixture that raised would fail every later
+    test). A PostgreSQL server that does not answer is remembered, and its tests skipped.
     """
-    if db_kind == "sqlite":
-        path = tmp_path_factory.mktemp("template") / "app.db"
-        upgrade(f"sqlite:///{path}")  # disposes its engine: the WAL is folded into the file
-        yield str(path)
-        return
-    reason = postgres_unavailable_reason()
-    if reason:
-        pytest.skip(f"PostgreSQL tests skipped: {reason}")
-    name, url = create_pg_database("tmpl")
-    upgrade(url)
-    yield name
-    drop_pg_database(name)
+
+    def __init__(self, db_kind: str, folder: Path) -> None:
+        self.db_kind = db_kind
+        self.folder = folder
+        self.made: str | None = None
+        self.unavailable: str | None = None
+
+    def get(self) -> str:
+        """The template: a SQLite file's path, or a PostgreSQL database's name."""
+        if self.made is not None:
+            return self.made
+        if self.db_kind == "sqlite":
+            path = self.folder / "app.db"
+            path.unlink(missing_ok=True)
+            upgrade(f"sqlite:///{path}")  # disposes its engine: the WAL is folded into the file
+            self.made = str(path)
+            return self.made
+        if self.unavailable is None:
+            self.unavailable = postgres_unavailable_reason() or ""
+        if self.unavailable:
+            pytest.skip(f"PostgreSQL tests skipped: {self.unavailable}")
+        name, url = create_pg_database("tmpl")
+        try:
+            upgrade(url)
+        except BaseException:
+            drop_pg_database(name)
+            raise
+        self.made = name
+        return name
+
+    def close(self) -> None:
+        if self.made is not None and self.db_kind == "postgresql":
+            drop_pg_database(self.made)
+        self.made = None
+
+
+@pytest.fixture(scope="session")
+def template_database(
+    db_kind: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TemplateDatabase]:
+    template = TemplateDatabase(db_kind, tmp_path_factory.mktemp("template"))
+    yield template
+    template.close()
+
+
+@pytest.fixture
+def migrated_template(template_database: TemplateDatabase) -> str:
+    """The session's migrated template (`TemplateDatabase`): a file path or a database name."""
+    return template_database.get()
 
 
 @pytest.fixture
