@@ -15,6 +15,7 @@ import requests
 from flask import Flask
 
 from scheduler.service import SchedulerService
+from services.messaging import wake
 from services.runtime import Runtime
 from services.settings import Settings
 from tests.conftest import (
@@ -247,6 +248,8 @@ class WorkerThread:
 
     def __exit__(self, *exc: object) -> None:
         self.worker.stop()
+        # The worker waits up to its one-second poll for a wake-up; give it one now.
+        wake.nudge(self.worker.rt.settings.worker_wake_addr)
         self.scheduler.stop()
         for thread in self.threads:
             thread.join(30)
