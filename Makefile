@@ -1,6 +1,7 @@
 # The two commands a newcomer needs: `make run` and `make test`. Everything they need is
 # installed on first use and only re-done when its inputs change.
 SHELL := /bin/bash
+comma := ,
 .DEFAULT_GOAL := help
 
 APP_VENV  := .venvs/app
@@ -10,33 +11,43 @@ RASA_BIN  := $(RASA_VENV)/bin/rasa
 OAI_SPEC  := var/twilio-oai/twilio_api_v2010.json
 PIP_FLAGS := --disable-pip-version-check --no-input -q
 
-# Rasa Open Source supports no Python newer than 3.10, so it gets its own interpreter.
+# Rasa Open Source 3.6 pins its own stack (SQLAlchemy 1.4, TensorFlow 2.12), so it gets its
+# own interpreter: 3.11, which Rasa does not declare but passes (DEVELOPERS.md, "Dependencies").
 PYTHON312 ?= $(shell scripts/find_python.sh 3.12)
-PYTHON310 ?= $(shell scripts/find_python.sh 3.10)
+PYTHON311 ?= $(shell scripts/find_python.sh 3.11)
+RASA_PYTHON_VERSION := 3.11
+# Every install checks each file against the hash pinned for it (make requirements).
+PIP_INSTALL := -m pip install $(PIP_FLAGS) --require-hashes
 
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 
 .PHONY: help install run test lint unit-tests pg-tests sqlite-tests rasa-validate bench \
-        model migrate demo-data requirements clean browsers nlu-eval bench-console
+        model migrate demo-data requirements clean browsers nlu-eval bench-console audit
 
 help:
 	@echo "make run    install what is missing, then start the whole service (dev phone, demo data)"
-	@echo "make test   install what is missing, then lint and run every test (SQLite and PostgreSQL)"
+	@echo "make test   install what is missing, then lint, audit and run every test (SQLite and PostgreSQL)"
 	@echo "make bench  print the pipeline's benchmark figures"
 
-$(APP_VENV)/.installed: requirements.txt
+# The development venv: production's pins (requirements.txt) and the tools that build and
+# test them (requirements-dev.txt holds both). Production installs requirements.txt alone.
+$(APP_VENV)/.installed: requirements.txt requirements-dev.txt
 	@test -n "$(PYTHON312)" || { scripts/find_python.sh 3.12 --explain; exit 1; }
 	@echo "==> building the app's virtual environment (Python 3.12)"
 	@test -x $(APP_PY) || $(PYTHON312) -m venv $(APP_VENV)
-	$(APP_PY) -m pip install $(PIP_FLAGS) -r requirements.txt
+	$(APP_PY) $(PIP_INSTALL) -r requirements-dev.txt
 	@touch $@
 
+# --no-deps: the pins are complete, and one of them (matplotlib) overrides what Rasa declares
+# (requirements-rasa.overrides), which pip's resolver would refuse. --ignore-requires-python:
+# Rasa 3.6.21 declares Python <3.11. A venv on another Python is built again.
 $(RASA_VENV)/.installed: requirements-rasa.txt
-	@test -n "$(PYTHON310)" || { scripts/find_python.sh 3.10 --explain; exit 1; }
-	@echo "==> building the Rasa server's virtual environment (Python 3.10); the first time takes minutes"
-	@test -x $(RASA_VENV)/bin/python || $(PYTHON310) -m venv $(RASA_VENV)
-	$(RASA_VENV)/bin/python -m pip install $(PIP_FLAGS) -r requirements-rasa.txt
+	@test -n "$(PYTHON311)" || { scripts/find_python.sh $(RASA_PYTHON_VERSION) --explain; exit 1; }
+	@echo "==> building the Rasa server's virtual environment (Python $(RASA_PYTHON_VERSION)); the first time takes minutes"
+	@$(RASA_VENV)/bin/python -c 'import sys; sys.exit(sys.version_info[:2] != ($(subst .,$(comma),$(RASA_PYTHON_VERSION))))' 2>/dev/null \
+	  || { rm -rf $(RASA_VENV) && $(PYTHON311) -m venv $(RASA_VENV); }
+	$(RASA_VENV)/bin/python $(PIP_INSTALL) --no-deps --ignore-requires-python -r requirements-rasa.txt
 	@touch $@
 
 $(OAI_SPEC): scripts/fetch_twilio_oai.sh
@@ -85,12 +96,18 @@ nlu-eval: $(APP_VENV)/.installed $(RASA_VENV)/.installed model
 	@echo "==> NLU evaluation on the held-out and hard splits (nlu/test/)"
 	$(APP_PY) -m scripts.nlu_eval
 
-# Every test on SQLite, then every test on PostgreSQL (skipped, saying why, where there is none).
-test: install model browsers lint rasa-validate nlu-eval
-	@echo "==> tests on SQLite"
-	TEST_DATABASE=sqlite $(APP_PY) -m pytest -p no:cacheprovider
-	@echo "==> tests on PostgreSQL"
-	TEST_DATABASE=postgresql $(APP_PY) -m pytest -p no:cacheprovider
+# pip-audit over both venvs against the accepted advisories (advisories.yml). Says plainly
+# when no advisory database can be reached, and then fails only with AUDIT_REQUIRED=1.
+audit: $(APP_VENV)/.installed $(RASA_VENV)/.installed
+	@echo "==> pip-audit over both virtual environments"
+	$(APP_PY) -m scripts.audit
+
+# The whole suite in one run: each test on the databases its markers ask for (tests marked
+# both_databases on SQLite and PostgreSQL, other database tests on SQLite, the rest once;
+# DEVELOPERS.md, "Tests"). PostgreSQL tests are skipped, saying why, where there is none.
+test: install model browsers lint rasa-validate nlu-eval audit
+	@echo "==> the test suite"
+	$(APP_PY) -m pytest -p no:cacheprovider --durations=15
 
 bench: install model
 	$(APP_PY) -m bench.pipeline
@@ -102,14 +119,17 @@ bench: install model
 bench-console: $(APP_VENV)/.installed
 	$(APP_PY) -m bench.console
 
-# Pin requirements.in and all it pulls in, from a fresh venv so nothing stray is pinned.
-requirements:
-	@test -n "$(PYTHON312)" || { scripts/find_python.sh 3.12 --explain; exit 1; }
-	rm -rf var/reqvenv && $(PYTHON312) -m venv var/reqvenv
-	var/reqvenv/bin/python -m pip install $(PIP_FLAGS) -r requirements.in
-	{ echo "# Generated from requirements.in by 'make requirements' (pip freeze of a fresh venv)."; \
-	  var/reqvenv/bin/python -m pip freeze --exclude-editable; } > requirements.txt
-	rm -rf var/reqvenv
+# The one way to pin: each .in file and all it pulls in, with the hash of every file, for
+# Linux x86-64. A pin stays as it is until asked: UPGRADE=1 moves every pin to the newest
+# release allowed, UPGRADE=name only that package (DEVELOPERS.md, "Dependencies").
+COMPILE = $(APP_VENV)/bin/uv pip compile --quiet --generate-hashes --python-platform linux \
+  --custom-compile-command "make requirements" \
+  $(if $(filter 1,$(UPGRADE)),--upgrade,$(if $(UPGRADE),--upgrade-package $(UPGRADE)))
+requirements: $(APP_VENV)/.installed
+	$(COMPILE) --python-version 3.12 requirements.in -o requirements.txt
+	$(COMPILE) --python-version 3.12 requirements-dev.in -o requirements-dev.txt
+	$(COMPILE) --python-version $(RASA_PYTHON_VERSION) --override requirements-rasa.overrides \
+	  requirements-rasa.in -o requirements-rasa.txt
 
 clean:
 	rm -rf var/app.db* var/rasa_tracker.db* var/rasa-models var/run

@@ -6,7 +6,7 @@ want="$1"
 if [ "${2:-}" = "--explain" ]; then
   cat >&2 <<MSG
 error: Python $want was not found, and the project needs it.
-  The app runs on Python 3.12; the Rasa server runs on Python 3.10 (Rasa 3.6 supports nothing newer).
+  The app runs on Python 3.12; the Rasa server runs on Python 3.11 (DEVELOPERS.md, "Dependencies").
   Install it with pyenv:   pyenv install $want
   or with your system's packages (for example: apt-get install python$want python$want-venv),
   or point make at one:    make PYTHON${want/./}=/path/to/python$want ...

@@ -2,8 +2,10 @@
 # Train the Rasa model, but only when its inputs changed.
 #
 # The model is named after a sha256 over the training inputs (config.yml,
-# bot/domain.yml, bot/**/*.yml except bot/tests/ and bot/credentials.yml, the
-# custom NLU components in bot/components/, and nlu/** except nlu/test/). If var/rasa-models/<hash>.tar.gz exists nothing is
+# bot/domain.yml, bot/**/*.yml except bot/tests/ and bot/credentials.yml, the custom NLU
+# components in bot/components/, and nlu/** except nlu/test/) and the Rasa venv's pins
+# (requirements-rasa.txt: a model is trained again under a new Python or TensorFlow). If
+# var/rasa-models/<hash>.tar.gz exists nothing is
 # trained. var/rasa-models/current.tar.gz always points at the model for the
 # current inputs. Older models are deleted, keeping the newest two.
 #
@@ -28,6 +30,7 @@ export LC_ALL=C
 training_files() {
     {
         echo config.yml
+        echo requirements-rasa.txt
         find bot -type f -name '*.yml' \
             -not -path 'bot/tests/*' -not -path 'bot/credentials.yml'
         # config.yml names components here: their code is part of the model.

@@ -78,8 +78,8 @@ class Runtime:
         thread.start()
         return thread
 
-    def join_background(self, timeout: float = 15.0) -> None:
-        """Wait (up to `timeout` seconds each) for the background threads running now."""
+    def wait_for_background(self, timeout: float = 15.0) -> None:
+        """Wait up to `timeout` seconds for each thread started by `in_background`."""
         with self._threads_lock:
             threads = list(self._threads)
         for thread in threads:
@@ -87,7 +87,7 @@ class Runtime:
 
     def close(self, timeout: float = 15.0) -> None:
         """Wait for background threads, then close the pools of the database, Rasa and Twilio."""
-        self.join_background(timeout)
+        self.wait_for_background(timeout)
         self.closed = True
         self.reset_clients()
         db = self.__dict__.pop("db", None)

@@ -11,6 +11,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -67,32 +68,104 @@ def drop_pg_database(name: str) -> None:
     _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(scope="session")
-def db_kind() -> str:
-    """`sqlite` or `postgresql`, from TEST_DATABASE (make test runs both)."""
-    return os.environ.get("TEST_DATABASE", "sqlite")
+DATABASES = ("sqlite", "postgresql")
+
+
+def databases_for(node: pytest.Item | pytest.Function | Any) -> tuple[str, ...]:
+    """The databases a test runs on (DEVELOPERS.md, "Tests").
+
+    TEST_DATABASE=sqlite or postgresql runs every test on that one. Unset (what `make test`
+    does), a test marked `both_databases` runs on both, and any other test that uses a
+    database runs on SQLite; a test that uses none runs once, whatever is set.
+    """
+    chosen = os.environ.get("TEST_DATABASE", "")
+    if chosen in DATABASES:
+        return (chosen,)
+    if chosen:
+        raise pytest.UsageError(
+            f"TEST_DATABASE must be sqlite, postgresql or unset, not {chosen!r}"
+        )
+    if node.get_closest_marker("both_databases"):
+        return DATABASES
+    return ("sqlite",)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Give each test that uses a database the `db_kind`s it runs on (`databases_for`)."""
+    if "db_kind" in metafunc.fixturenames:
+        metafunc.parametrize(
+            "db_kind", databases_for(metafunc.definition), indirect=True, scope="session"
+        )
 
 
 @pytest.fixture(scope="session")
-def migrated_template(db_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A database migrated once per session, which each test's database is copied from.
+def db_kind(request: pytest.FixtureRequest) -> str:
+    """`sqlite` or `postgresql`: the database this test runs on (`databases_for`)."""
+    # A fixture asked for by name at run time (request.getfixturevalue) is not
+    # parametrized: it gets the first database the test's markers allow.
+    kind: str = getattr(request, "param", databases_for(request.node)[0])
+    return kind
+
+
+class TemplateDatabase:
+    """A database migrated once per session and database kind, which each test's database
+    is copied from.
 
     Running the migrations for every test cost more than the tests themselves on
     PostgreSQL. The copy is the migrations' own result, so a test still sees exactly what
-    an upgraded install has.
+    an upgraded install has. It is made on first use: a failure fails the test that asked,
+    and the next test tries again (a session fixture that raised would fail every later
+    test). A PostgreSQL server that does not answer is remembered, and its tests skipped.
     """
-    if db_kind == "sqlite":
-        path = tmp_path_factory.mktemp("template") / "app.db"
-        upgrade(f"sqlite:///{path}")  # disposes its engine: the WAL is folded into the file
-        yield str(path)
-        return
-    reason = postgres_unavailable_reason()
-    if reason:
-        pytest.skip(f"PostgreSQL tests skipped: {reason}")
-    name, url = create_pg_database("tmpl")
-    upgrade(url)
-    yield name
-    drop_pg_database(name)
+
+    def __init__(self, db_kind: str, folder: Path) -> None:
+        self.db_kind = db_kind
+        self.folder = folder
+        self.made: str | None = None
+        self.unavailable: str | None = None
+
+    def get(self) -> str:
+        """The template: a SQLite file's path, or a PostgreSQL database's name."""
+        if self.made is not None:
+            return self.made
+        if self.db_kind == "sqlite":
+            path = self.folder / "app.db"
+            path.unlink(missing_ok=True)
+            upgrade(f"sqlite:///{path}")  # disposes its engine: the WAL is folded into the file
+            self.made = str(path)
+            return self.made
+        if self.unavailable is None:
+            self.unavailable = postgres_unavailable_reason() or ""
+        if self.unavailable:
+            pytest.skip(f"PostgreSQL tests skipped: {self.unavailable}")
+        name, url = create_pg_database("tmpl")
+        try:
+            upgrade(url)
+        except BaseException:
+            drop_pg_database(name)
+            raise
+        self.made = name
+        return name
+
+    def close(self) -> None:
+        if self.made is not None and self.db_kind == "postgresql":
+            drop_pg_database(self.made)
+        self.made = None
+
+
+@pytest.fixture(scope="session")
+def template_database(
+    db_kind: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TemplateDatabase]:
+    template = TemplateDatabase(db_kind, tmp_path_factory.mktemp("template"))
+    yield template
+    template.close()
+
+
+@pytest.fixture
+def migrated_template(template_database: TemplateDatabase) -> str:
+    """The session's migrated template (`TemplateDatabase`): a file path or a database name."""
+    return template_database.get()
 
 
 @pytest.fixture
@@ -183,6 +256,7 @@ class LiveServer:
 
     def __init__(self, app: Flask, sock: socket.socket) -> None:
         host, port = sock.getsockname()[:2]
+        self.app = app
         try:
             self.server: BaseWSGIServer = make_server(
                 host, port, app, threaded=True, fd=sock.fileno()
@@ -199,6 +273,10 @@ class LiveServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        # The app's background threads (the dev phone's status callbacks) call this server:
+        # they finish while it still answers. Shut down first, their requests would each wait
+        # out their timeout on a socket nobody serves (15 s a test, before).
+        self.app.extensions["runtime"].wait_for_background()
         self.server.shutdown()
         self.thread.join(5)
         # Waits for request threads still running, so none outlives the test's database.
@@ -211,11 +289,20 @@ def live_server(app: Flask, web_socket: socket.socket) -> Iterator[LiveServer]:
         yield server
 
 
-def pytest_report_header(config: pytest.Config) -> str:
-    """Say at the top which database the suite runs on, and whether it can."""
-    if os.environ.get("TEST_DATABASE", "sqlite") != "postgresql":
-        return "database: SQLite (a fresh file per test)"
-    reason = postgres_unavailable_reason()
-    if reason:
-        return f"database: PostgreSQL tests WILL BE SKIPPED: {reason}"
-    return f"database: PostgreSQL at {PG_ADMIN_URL} (a fresh database per test)"
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Say at the top which databases the suite runs on, and whether it can."""
+    chosen = os.environ.get("TEST_DATABASE", "")
+    lines = [
+        f"databases: every test on {chosen} (TEST_DATABASE)"
+        if chosen
+        else "databases: tests marked both_databases on SQLite and PostgreSQL, other tests "
+        "that use a database on SQLite, tests that use none once (a fresh database per test)"
+    ]
+    if chosen != "sqlite":
+        reason = postgres_unavailable_reason()
+        lines.append(
+            f"PostgreSQL tests WILL BE SKIPPED: {reason}"
+            if reason
+            else f"PostgreSQL at {PG_ADMIN_URL}"
+        )
+    return lines

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import hmac
+import json
+import logging
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
+from flask.blueprints import BlueprintSetupState
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
@@ -14,8 +17,10 @@ from services.casework import cases, notifications, reports, scheduled_updates
 from services.console import handoffs
 from services.errors import Conflict, InvalidField, NotFound
 from services.runtime import runtime
+from webhooks import openapi
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+log = logging.getLogger(__name__)
 
 
 def _error(status: int, message: str) -> tuple[Response, int]:
@@ -24,6 +29,9 @@ def _error(status: int, message: str) -> tuple[Response, int]:
 
 @bp.before_request
 def _require_token() -> tuple[Response, int] | None:
+    if request.endpoint == "api.describe":
+        # The description holds no data, and tools read it before they hold a token.
+        return None
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     expected = runtime().settings.api_token
@@ -59,11 +67,37 @@ def _http(exc: HTTPException) -> tuple[Response, int]:
     return _error(exc.code or 500, exc.description or exc.name)
 
 
+@bp.errorhandler(Exception)
+def _unexpected(exc: Exception) -> tuple[Response, int]:
+    # Still JSON, as the contract says; what went wrong is in the log, not the answer.
+    log.error("unexpected error in %s %s", request.method, request.path, exc_info=exc)
+    return _error(500, "internal error: it has been logged")
+
+
+def _unrouted(exc: HTTPException) -> HTTPException | tuple[Response, int]:
+    """404 and 405 that no blueprint saw (no route matched): JSON under /api, as the rest."""
+    if request.path.startswith("/api/"):
+        return _http(exc)
+    return exc  # Flask renders it as it would have
+
+
+@bp.record_once
+def _json_errors_before_routing(state: BlueprintSetupState) -> None:
+    state.app.register_error_handler(HTTPException, _unrouted)
+
+
 def _payload() -> dict[str, Any]:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise InvalidField("body", "must be a JSON object (Content-Type: application/json)")
     return data
+
+
+@bp.get("/openapi.json")
+def describe() -> Response:
+    """This API's OpenAPI 3.1 description (contract), from webhooks/openapi.yml."""
+    # In the order it is written (jsonify would sort the keys): paths in a life cycle's order.
+    return Response(json.dumps(openapi.document(), ensure_ascii=False), mimetype="application/json")
 
 
 @bp.post("/cases")

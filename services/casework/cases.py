@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from sqlalchemy import select
@@ -23,14 +24,31 @@ from services.casework import notifications
 from services.errors import Conflict, InvalidField, NotFound
 from services.messaging import phones
 
+# Characters no person types and a database may refuse: C0 controls other than tab and line
+# breaks (PostgreSQL cannot store NUL: the request would fail with a 500 and its data be
+# lost), DEL, and lone UTF-16 surrogates (which JSON can carry and UTF-8 cannot encode).
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
-def _text(payload: dict[str, Any], name: str, max_len: int = 200) -> str:
-    value = payload.get(name)
+
+def storable(value: str) -> bool:
+    """Whether text can be stored and shown as it is (no control characters, see above)."""
+    return _UNSTORABLE.search(value) is None
+
+
+def text_field(value: Any, name: str, max_len: int = 200) -> str:
+    """A required piece of text, stripped; InvalidField names `name` when it is missing,
+    blank, longer than `max_len` characters, or holds characters that cannot be stored."""
     if not isinstance(value, str) or not value.strip():
         raise InvalidField(name, "is required and must be a non-empty string")
     if len(value) > max_len:
         raise InvalidField(name, f"must be at most {max_len} characters")
+    if not storable(value):
+        raise InvalidField(name, "must not hold control characters (tab and new line are fine)")
     return value.strip()
+
+
+def _text(payload: dict[str, Any], name: str, max_len: int = 200) -> str:
+    return text_field(payload.get(name), name, max_len)
 
 
 def _choice[E: (Channel, Language, EventType)](
@@ -72,11 +90,20 @@ def moment(raw: Any, name: str) -> dt.datetime:
         value = None
     if value is None or value.tzinfo is None:
         raise InvalidField(name, "must be an ISO 8601 time with a UTC offset")
+    try:
+        # Stored as UTC: a time at the very edge of the calendar (0001-01-01T00:00+01:00)
+        # has no UTC form.
+        value.astimezone(dt.UTC)
+    except OverflowError:
+        raise InvalidField(name, "must be a time between the years 1 and 9999 in UTC") from None
     return value
 
 
 def find_case(session: Session, case_ref: str) -> Case:
     """The case with this reference, or NotFound."""
+    if not storable(case_ref):
+        # No case can hold such a reference, and PostgreSQL refuses NUL even in a query.
+        raise NotFound(f"no case {case_ref!r}")
     case = session.scalar(select(Case).where(Case.case_ref == case_ref))
     if case is None:
         raise NotFound(f"no case {case_ref!r}")

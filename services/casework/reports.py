@@ -223,6 +223,9 @@ def check_period(start: dt.date, end: dt.date) -> None:
     """InvalidField unless `start` <= `end` and the period is at most MAX_DAYS days."""
     if start > end:
         raise InvalidField("from", "must be on or before 'to'")
+    if end >= dt.date.max:
+        # The period ends at midnight after `to`, which must be a day of the calendar.
+        raise InvalidField("to", "must be before 9999-12-31")
     if (end - start).days + 1 > MAX_DAYS:
         raise InvalidField("to", f"the period must be at most {MAX_DAYS} days")
 

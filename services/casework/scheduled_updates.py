@@ -23,10 +23,11 @@ from models import (
     utcnow,
 )
 from services.casework import notifications
-from services.casework.cases import find_case, moment
+from services.casework.cases import find_case, moment, text_field
 from services.errors import Conflict, InvalidField, NotFound
 
 MAX_TEXT = 1000
+MAX_ID = 2**31 - 1
 # A time a moment in the past (clocks differ) means "now"; further back is a mistake.
 PAST_SLACK = dt.timedelta(minutes=5)
 FURTHEST_AHEAD = dt.timedelta(days=366)
@@ -50,9 +51,7 @@ def _texts(payload: dict[str, Any], current: ScheduledUpdate | None = None) -> d
         value = payload[name]
         if value is not None and (not isinstance(value, str) or not value.strip()):
             raise InvalidField(name, "must be non-empty text, or null")
-        if value is not None and len(value) > MAX_TEXT:
-            raise InvalidField(name, f"must be at most {MAX_TEXT} characters")
-        out[name] = value.strip() if value else None
+        out[name] = None if value is None else text_field(value, name, MAX_TEXT)
     if "bilingual" in payload:
         if not isinstance(payload["bilingual"], bool):
             raise InvalidField("bilingual", "must be true or false")
@@ -100,7 +99,9 @@ def for_case(session: Session, case_ref: str) -> list[ScheduledUpdate]:
 
 def find(session: Session, case_ref: str, update_id: int) -> ScheduledUpdate:
     case = find_case(session, case_ref)
-    scheduled = session.get(ScheduledUpdate, update_id)
+    # Ids are 32-bit integers in both databases; a larger number names nothing (and would
+    # make the driver raise instead of finding nothing).
+    scheduled = session.get(ScheduledUpdate, update_id) if 1 <= update_id <= MAX_ID else None
     if scheduled is None or scheduled.case_id != case.id:
         raise NotFound(f"no scheduled update {update_id} on case {case_ref!r}")
     return scheduled

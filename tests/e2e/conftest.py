@@ -1,5 +1,6 @@
-"""The real stack for end-to-end tests: Rasa and the action server once per session,
-the web app and a worker per test, with the dev phone standing in for Twilio."""
+"""The real stack for end-to-end tests: Rasa and the action server once per session (each
+test points the action server at its own database), the web app, a worker and the
+scheduler per test, with the dev phone standing in for Twilio."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from flask import Flask
 
 from scheduler.service import SchedulerService
+from services.messaging import wake
 from services.runtime import Runtime
 from services.settings import Settings
 from tests.conftest import (
@@ -20,6 +23,7 @@ from tests.conftest import (
     drop_pg_database,
     postgres_unavailable_reason,
 )
+from tests.support import e2e_actions
 from tests.support.processes import (
     APP_PY,
     MODEL,
@@ -137,36 +141,82 @@ def rasa_stack(rasa_service: RasaService) -> RasaStack:
     return rasa_service.get()
 
 
-@pytest.fixture
-def action_server(database_url: str, rasa_stack: RasaStack, tmp_path: Path) -> Iterator[Process]:
-    """The real action server on this test's database, where Rasa's action proxy points.
+class ActionService:
+    """The real action server, started on first use and kept for the session.
 
-    Rasa starts once per session, but the actions read and write the app's database, which
-    is new for each test; an action server starts in a few seconds, so each test has its own.
+    Each test points it at its own database (`tests/support/e2e_actions.py`), which takes
+    milliseconds; starting a server took 2-3 s a test. A failed start fails the test that
+    asked for it, and the next test tries again.
     """
-    env = {**rasa_stack.env, "DATABASE_URL": database_url}
-    actions, port = start_http(
-        "actions",
-        lambda port: [
-            str(APP_PY),
-            "-m",
-            "rasa_sdk",
-            "--actions",
-            "bot.actions",
-            "--port",
-            str(port),
-        ],
-        lambda port: f"http://127.0.0.1:{port}/health",
-        env,
-        tmp_path,
-        60,
-    )
+
+    def __init__(self, logs: Path) -> None:
+        self.logs = logs
+        self.process: Process | None = None
+        self.port = 0
+
+    def get(self, env: dict[str, str]) -> tuple[Process, int]:
+        if self.process is not None and self.process.popen.poll() is None:
+            return self.process, self.port
+        self.close()
+        self.process, self.port = start_http(
+            "actions",
+            lambda port: [
+                str(APP_PY),
+                "-m",
+                "rasa_sdk",
+                "--actions",
+                "tests.support.e2e_actions",
+                "--port",
+                str(port),
+            ],
+            lambda port: f"http://127.0.0.1:{port}/health",
+            # No database until a test names one.
+            {**env, "DATABASE_URL": "sqlite:///:memory:"},
+            self.logs,
+            60,
+        )
+        return self.process, self.port
+
+    def use_database(self, database_url: str) -> None:
+        response = requests.post(
+            f"http://127.0.0.1:{self.port}/webhook",
+            json=e2e_actions.use_database_call(database_url),
+            timeout=30,
+        )
+        if response.status_code != 200:
+            raise RuntimeError(f"the action server refused {database_url}: {response.text}")
+
+    def close(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+            self.process = None
+
+
+@pytest.fixture(scope="session")
+def action_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ActionService]:
+    service = ActionService(tmp_path_factory.mktemp("actions"))
+    yield service
+    service.close()
+
+
+@pytest.fixture
+def action_server(
+    database_url: str, rasa_stack: RasaStack, action_service: ActionService
+) -> Iterator[Process]:
+    """The real action server, on this test's database, where Rasa's action proxy points.
+
+    One server serves the session (started on first use); it is pointed at each test's
+    database before the test and let go of it after, so the database can be dropped.
+    """
+    actions, port = action_service.get(rasa_stack.env)
+    action_service.use_database(database_url)
     try:
         rasa_stack.action_proxy.target_port = port
         rasa_stack.action_proxy.mode = "pass"
         yield actions
     finally:
-        actions.stop()
+        if actions.popen.poll() is None:
+            action_service.use_database("sqlite:///:memory:")
 
 
 @pytest.fixture
@@ -198,6 +248,8 @@ class WorkerThread:
 
     def __exit__(self, *exc: object) -> None:
         self.worker.stop()
+        # The worker waits up to its one-second poll for a wake-up; give it one now.
+        wake.nudge(self.worker.rt.settings.worker_wake_addr)
         self.scheduler.stop()
         for thread in self.threads:
             thread.join(30)

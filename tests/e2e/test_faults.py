@@ -123,6 +123,7 @@ def test_permanent_twilio_error_is_recorded_not_retried(
     assert megan.received() == []
 
 
+@pytest.mark.both_databases  # leases, unique MessageSids and submitting rows: SQL
 def test_duplicate_webhook_is_answered_once(megan: Handset, worker: Worker, rt: Runtime) -> None:
     sid = message_sid()
     assert megan.send("hello", sid=sid)["webhook_status"] == 200
@@ -169,6 +170,7 @@ def spawn_worker(settings: Settings, tmp_path: Path) -> Iterator[Callable[[], Pr
         process.stop()
 
 
+@pytest.mark.both_databases  # leases, unique MessageSids and submitting rows: SQL
 def test_worker_killed_while_waiting_for_rasa_loses_nothing_and_doubles_nothing(
     megan: Handset, rasa_stack: RasaStack, spawn_worker: Callable[[], Process], rt: Runtime
 ) -> None:
@@ -185,6 +187,7 @@ def test_worker_killed_while_waiting_for_rasa_loses_nothing_and_doubles_nothing(
     assert [m.status for m in _inbound(rt)] == [MessageStatus.PROCESSED]
 
 
+@pytest.mark.both_databases  # leases, unique MessageSids and submitting rows: SQL
 def test_worker_killed_while_twilio_is_answering_sends_once(
     megan: Handset, live_server: LiveServer, spawn_worker: Callable[[], Process], rt: Runtime
 ) -> None:
@@ -204,6 +207,7 @@ def test_worker_killed_while_twilio_is_answering_sends_once(
     assert reply.twilio_sid == megan.received()[0]["sid"]
 
 
+@pytest.mark.both_databases  # leases, unique MessageSids and submitting rows: SQL
 def test_web_killed_and_restarted_with_twilio_retrying_loses_and_doubles_nothing(
     settings: Settings,
     client: FlaskClient,

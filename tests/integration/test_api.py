@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from models import Case, CaseEvent, CaseVictim, Victim
 from services.runtime import Runtime
 from tests.support.factories import VICTIM, new_case, new_victim
+
+# Both databases: registration rests on unique constraints and their races.
+pytestmark = pytest.mark.both_databases
 
 
 def test_no_token_or_wrong_token_is_401(client: FlaskClient) -> None:

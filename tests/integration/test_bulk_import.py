@@ -5,12 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
 from models import Case, CaseVictim, Channel, Language, Notification, NotificationKind, Victim
 from services.casework import bulk_import
 from services.runtime import Runtime
+
+# Both databases: savepoints and SQLite's BEGIN IMMEDIATE.
+pytestmark = pytest.mark.both_databases
 
 HEADER = (
     "case_ref,crime_type,officer_in_charge,name,phone,channel,language,date_of_birth,"

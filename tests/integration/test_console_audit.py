@@ -5,12 +5,16 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from models import AuditEvent, Officer, OfficerRole
 from services.runtime import Runtime
 from tests.support.console import login, make_officer, post, signed_in, waiting_victim
+
+# Both databases: filters by time in SQL.
+pytestmark = pytest.mark.both_databases
 
 
 def test_filter_and_export_the_trail(

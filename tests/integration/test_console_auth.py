@@ -17,6 +17,9 @@ from services.settings import Settings
 from tests.support.console import PASSWORD, csrf_token, login, make_officer, post
 from webhooks import create_app
 
+# Both databases: the failed sign-in counter is one SQL increment.
+pytestmark = pytest.mark.both_databases
+
 
 def _officer(rt: Runtime, username: str) -> Officer:
     with rt.db.session() as session:

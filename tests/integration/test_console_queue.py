@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
@@ -13,6 +14,9 @@ from services.console import handoffs, staffing
 from services.language.texts import TEXTS
 from services.runtime import Runtime
 from tests.support.console import post, signed_in, waiting_victim
+
+# Both databases: the queue's order is SQL's ORDER BY.
+pytestmark = pytest.mark.both_databases
 
 CLAIM_WITHIN = dt.timedelta(minutes=15)
 

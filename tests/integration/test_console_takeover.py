@@ -30,6 +30,9 @@ from services.settings import Settings
 from tests.support.console import make_officer, post, signed_in, waiting_victim
 from tests.support.factories import inbound_form, signed_post
 
+# Both databases: one owner: a conditional UPDATE, raced by two threads.
+pytestmark = pytest.mark.both_databases
+
 MEGAN = "+447700900411"
 GWEN = "+447700900412"
 

@@ -29,6 +29,9 @@ from services.runtime import Runtime
 from services.settings import Settings
 from tests.support.factories import inbound_form, new_case, new_victim, signed_post
 
+# Both databases: a partial unique index de-duplicates.
+pytestmark = pytest.mark.both_databases
+
 MEGAN = "+447700900301"
 GWEN = "+447700900302"
 STRANGER = "+447700900399"

@@ -64,7 +64,7 @@ def phones(
     )
     yield live_server
     # The dev phone's status callbacks finish while the server can still take them.
-    rt.join_background()
+    rt.wait_for_background()
 
 
 def _inbound(rt: Runtime, sid: str) -> Message:

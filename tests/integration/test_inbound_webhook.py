@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
@@ -9,6 +10,9 @@ from models import Conversation, Message
 from services.runtime import Runtime
 from services.settings import Settings
 from tests.support.factories import inbound_form, message_sid, signed_post
+
+# Both databases: INSERT ... ON CONFLICT DO NOTHING.
+pytestmark = pytest.mark.both_databases
 
 SENDER = "+447700900123"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from flask import Flask
@@ -9,6 +10,9 @@ from sqlalchemy import func, select
 
 from models import Base, Case, Victim
 from services.runtime import Runtime
+
+# Both databases: migrations.
+pytestmark = pytest.mark.both_databases
 
 
 def test_migrations_produce_exactly_the_models(rt: Runtime) -> None:

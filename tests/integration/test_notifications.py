@@ -6,6 +6,7 @@ import datetime as dt
 import threading
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
@@ -34,6 +35,9 @@ from tests.support.factories import (
     quiet_hours_covering_now,
 )
 from tests.support.handset import Handset
+
+# Both databases: handed over once: conditional UPDATEs.
+pytestmark = pytest.mark.both_databases
 
 KEYS = {"id", "victim_id", "event_id", "kind", "due_by", "sent_at", "status", "within_code"}
 ARRESTED = {

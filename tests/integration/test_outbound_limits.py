@@ -45,7 +45,7 @@ ENGLISH_1000 = ("The suspect has been charged and remains in custody until court
 def served(client: FlaskClient, rt: Runtime, live_server: LiveServer) -> Iterator[LiveServer]:
     assert client.put("/devphone/control", json={"callback_interval": 0.02}).status_code == 200
     yield live_server
-    rt.join_background()  # the last callbacks land while the server still takes them
+    rt.wait_for_background()  # the last callbacks land while the server still takes them
 
 
 def _eventually[T](probe: Callable[[], T], timeout: float = 10.0) -> T:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
@@ -39,6 +40,9 @@ from tests.support.factories import (
     signed_post,
 )
 from workers.worker import due_conversations
+
+# Both databases: dialect-specific date filters (julianday on SQLite).
+pytestmark = pytest.mark.both_databases
 
 CASE = "CR-2026-0200"
 SMS_PHONE = "+447700900601"

@@ -7,6 +7,7 @@ import datetime as dt
 import io
 from zoneinfo import ZoneInfo
 
+import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
@@ -26,6 +27,9 @@ from services.casework import reports
 from services.runtime import Runtime
 from services.victims_code import deadlines
 from tests.support.factories import new_case, new_victim
+
+# Both databases: period boundaries in SQL.
+pytestmark = pytest.mark.both_databases
 
 LONDON = ZoneInfo("Europe/London")
 ALL_CODE_TYPES = [t.value for t in EventType if t in deadlines.CODE_EVENTS]

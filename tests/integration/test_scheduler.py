@@ -19,6 +19,9 @@ from services.settings import Settings
 from tests.support.factories import NO_QUIET_HOURS, new_case, new_victim
 from tests.support.processes import APP_PY, Process, base_env
 
+# Both databases: the lock: PostgreSQL's advisory lock, SQLite's flock.
+pytestmark = pytest.mark.both_databases
+
 CASE = "CR-2026-0300"
 
 

@@ -77,7 +77,7 @@ def promoted(client: FlaskClient, rt: Runtime, live_server: LiveServer) -> Itera
     answer = client.put("/devphone/control", json={"promoted": True, "callback_interval": 0.02})
     assert answer.status_code == 200
     yield live_server
-    rt.join_background()
+    rt.wait_for_background()
 
 
 def test_mid_rotation_a_message_in_and_its_answer_out_both_work(
@@ -97,7 +97,7 @@ def test_mid_rotation_a_message_in_and_its_answer_out_both_work(
         # Twilio refused the old token (401); the same request went with the new one.
         assert reply.twilio_sid and reply.status is not MessageStatus.FAILED
         sid = reply.twilio_sid
-    rt.join_background()
+    rt.wait_for_background()
     with rt.db.session() as session:
         # The dev phone's status callbacks, signed with the new token, were taken too.
         statuses = session.scalars(

@@ -13,6 +13,9 @@ from tests.support.factories import inbound_form, signed_post
 from workers import worker as worker_module
 from workers.worker import Worker, due_conversations
 
+# Both databases: leases: conditional UPDATEs across threads.
+pytestmark = pytest.mark.both_databases
+
 
 def _message(client: FlaskClient, settings: Settings, sender: str) -> None:
     assert (
