@@ -28,6 +28,7 @@ from models.messaging import (
     DeliveryEvent,
     Direction,
     Heartbeat,
+    IdentityOutcome,
     Message,
     MessageStatus,
     SentAs,
@@ -49,6 +50,7 @@ from models.officers import (
     OfficerRole,
     Permission,
 )
+from models.protection import RequestStatus, Setting, SettingRequest
 from models.scheduling import apscheduler_jobs
 
 __all__ = [
@@ -73,6 +75,7 @@ __all__ = [
     "HandoffPriority",
     "HandoffStatus",
     "Heartbeat",
+    "IdentityOutcome",
     "Language",
     "Message",
     "NeedsAnswer",
@@ -83,12 +86,15 @@ __all__ = [
     "NotificationKind",
     "NotificationStatus",
     "Referral",
+    "RequestStatus",
     "Officer",
     "OfficerNote",
     "OfficerRole",
     "Permission",
     "ScheduledUpdate",
     "SentAs",
+    "Setting",
+    "SettingRequest",
     "SurveyResponse",
     "Victim",
     "apscheduler_jobs",

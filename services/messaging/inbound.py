@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import cast
 
@@ -30,6 +30,13 @@ from services.messaging.settlement import OnSettled
 log = logging.getLogger(__name__)
 
 
+# Looks at an arriving message's text before it is stored: returns the text to store, and
+# what to do once the message is stored (not for a duplicate). The web app passes the
+# identity check's (services/identity/verification.on_arrival), so that a date of birth
+# asked for is checked and never written.
+Screen = Callable[[Session, int, str], tuple[str, Callable[[], object] | None]]
+
+
 @dataclass(frozen=True)
 class Stored:
     message_id: int | None
@@ -49,8 +56,13 @@ def conversation_id_for(session: Session, address: str) -> int:
     return created if created is not None else session.scalars(query).one()
 
 
-def store_message(session: Session, form: Mapping[str, str]) -> Stored:
-    """Store an inbound webhook's message; a MessageSid seen before is a duplicate."""
+def store_message(
+    session: Session, form: Mapping[str, str], screen: Screen | None = None
+) -> Stored:
+    """Store an inbound webhook's message; a MessageSid seen before is a duplicate.
+
+    `screen`, when given, decides what of the text is stored (see Screen).
+    """
     sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip()
     sender = (form.get("From") or "").strip()
     if not sid:
@@ -64,6 +76,9 @@ def store_message(session: Session, form: Mapping[str, str]) -> Stored:
         raise InvalidField("NumMedia", "must be a whole number") from None
     conversation_id = conversation_id_for(session, sender)
     now = utcnow()
+    body, after = form.get("Body") or "", None
+    if screen is not None:
+        body, after = screen(session, conversation_id, body)
     # The unique MessageSid decides: a retried delivery, even one racing the first, inserts
     # nothing and is answered 2xx all the same.
     message_id = insert_ignoring_duplicate(
@@ -73,7 +88,7 @@ def store_message(session: Session, form: Mapping[str, str]) -> Stored:
             "conversation_id": conversation_id,
             "direction": Direction.INBOUND,
             "author": Author.VICTIM,
-            "body": form.get("Body") or "",
+            "body": body,
             "num_media": num_media,
             "twilio_sid": sid,
             "status": MessageStatus.RECEIVED,
@@ -83,6 +98,8 @@ def store_message(session: Session, form: Mapping[str, str]) -> Stored:
     )
     if message_id is None:
         return Stored(None, duplicate=True)
+    if after is not None:
+        after()
     session.execute(
         update(Conversation)
         .where(Conversation.id == conversation_id)
