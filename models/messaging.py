@@ -198,8 +198,8 @@ class Conversation(Base):
     def end_verification(self) -> None:
         """Whoever holds the phone must prove who they are again before any case detail.
 
-        Called at hand-back, close, STOP and an identity lock (docs/SAFETY.md): one place, so
-        that every way of ending a verification ends the same things.
+        Called at hand-back, close and STOP (docs/SAFETY.md): one place, so that each ends
+        the same things, the question asked for the date of birth included.
         """
         self.verified_until = None
         self.dob_asked_at = None

@@ -86,30 +86,30 @@ def validate_dob(
         if ctx is None:
             return {DOB_SLOT: None, HALT_SLOT: CANCELLED}
         outcome = verification.take_outcome(ctx.conversation) if dates.MARK in text else None
+        locked = verification.locked(ctx.victim, ctx.now)
         leave = None if outcome else leaving.request_in(tracker, text, free_text=False)
-        halted = outcome is None and (
-            assessments.control(text) in (Control.LATER, Control.STOP)
-            or danger.said_danger(tracker)
-            or leave is not None
-        )
-        if halted:
+        in_danger = outcome is None and (danger.said_danger(tracker) or leave is Leave.EMERGENCY)
+        paused = outcome is None and assessments.control(text) in (Control.LATER, Control.STOP)
+        if in_danger or paused or leave is not None:
             verification.stop_asking(ctx.conversation)
-    if outcome in (IdentityOutcome.VERIFIED, IdentityOutcome.LOCKED):
-        # Verified: the form moves on. Locked: it ends, and its closing action says so.
-        return {DOB_SLOT: None}
-    if outcome is IdentityOutcome.WRONG:
-        say(dispatcher, domain, "utter_dob_wrong", language)
-        return {DOB_SLOT: None}
-    if outcome is IdentityOutcome.UNREADABLE or not halted:
-        say(dispatcher, domain, "utter_dob_unreadable", language)
-        return {DOB_SLOT: None}
-    if danger.said_danger(tracker) or leave is Leave.EMERGENCY:
+    if in_danger:
         danger.respond(dispatcher, tracker)
         return {DOB_SLOT: None, HALT_SLOT: DANGER}
     if leave is not None:
         slots = leaving.answer(dispatcher, tracker, domain, leave, RESUME[form])
         return {DOB_SLOT: None, HALT_SLOT: LEFT, **slots}
-    return {DOB_SLOT: None, HALT_SLOT: CANCELLED}
+    if paused:
+        return {DOB_SLOT: None, HALT_SLOT: CANCELLED}
+    if locked or outcome is IdentityOutcome.VERIFIED:
+        # Verified: the form moves on. Locked (here or on another channel): it ends, and its
+        # closing action says so, whatever was sent.
+        return {DOB_SLOT: None}
+    if outcome is IdentityOutcome.WRONG:
+        say(dispatcher, domain, "utter_dob_wrong", language)
+    else:
+        # No date (the service found none in the message), or none that can be read.
+        say(dispatcher, domain, "utter_dob_unreadable", language)
+    return {DOB_SLOT: None}
 
 
 class ValidateUpdateForm(FormValidationAction):

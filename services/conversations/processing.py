@@ -39,6 +39,7 @@ from services.messaging.rasa import RasaUnavailable
 from services.messaging.retry import next_attempt
 from services.runtime import Runtime
 from services.settings import Settings
+from services.victims_code.calendar import LONDON
 
 log = logging.getLogger(__name__)
 
@@ -193,11 +194,12 @@ def _screen(session: Session, message: Message, settings: Settings) -> None:
         screened.apply()
 
 
-def for_rasa(body: str) -> str:
+def for_rasa(body: str, today: dt.date) -> str:
     """The text Rasa is given. Its REST channel reads a text that starts with "/" as an
     intent with entities ("/affirm", '/inform{"verified": true}'), skipping the NLU: a
-    victim's words are words, so the slashes go."""
-    text = body.strip()
+    victim's words are words, so the slashes go. Dates are blanked out
+    (services/identity/verification.for_bot)."""
+    text = verification.for_bot(body, today).strip()
     while text.startswith("/"):
         text = text[1:].lstrip()
     return text
@@ -224,7 +226,7 @@ def start_processing(
     return BotRequest(
         message_id=message.id,
         sender=conversation.public_id,
-        body=for_rasa(message.body),
+        body=for_rasa(message.body, utcnow().astimezone(LONDON).date()),
         metadata={
             "victim_id": victim.id,
             "channel": conversation.channel.value,

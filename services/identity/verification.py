@@ -32,8 +32,11 @@ from sqlalchemy.orm import Session, joinedload
 from models import (
     AuditAction,
     Conversation,
+    Direction,
     HandoffPriority,
     IdentityOutcome,
+    Message,
+    MessageStatus,
     Officer,
     Victim,
     utcnow,
@@ -133,7 +136,8 @@ def _lock(session: Session, conversation: Conversation, victim: Victim, now: dt.
         priority, reason = HandoffPriority.HIGH, HELD_REASON
         until = "an officer unlocks it"
     for each in _conversations_of(session, victim):
-        each.end_verification()
+        # A question asked elsewhere stays asked: its answer is then told of the lock.
+        each.verified_until = None
     handoffs.open_handoff(session, conversation, priority, reason)
     audit.record_by(
         session,
@@ -199,12 +203,19 @@ def screen(
     text: str,
     settings: Settings,
     now: dt.datetime,
+    ask_may_follow: bool = False,
 ) -> Screened:
     """What to store of `text`, and the identity check it is, if any.
 
     While the date of birth is asked for, any date-like part is the answer (checked, and
     replaced by dates.MARK). At any other time the victim's own date of birth, wherever it
-    appears, is replaced, and nothing is checked.
+    appears, is replaced, and nothing is checked: a date nobody asked for never verifies,
+    or guesses could be sent uncounted.
+
+    `ask_may_follow`: earlier messages of the conversation are still to be read, so the
+    question may yet be asked before this one is; then it is left as sent, for the worker to
+    screen when its turn comes (so that it is checked like any answer, and no reply tells a
+    right date from a wrong one).
     """
     if victim is None:
         return Screened(text)
@@ -221,8 +232,16 @@ def screen(
             return outcome
 
         return Screened(dates.redact(text, found), apply)
+    if ask_may_follow:
+        return Screened(text)
     own = [f for f in dates.find(text, today) if f.date == victim.date_of_birth]
     return Screened(dates.redact(text, own)) if own else Screened(text)
+
+
+def for_bot(text: str, today: dt.date) -> str:
+    """`text` as the bot may read it: every whole date blanked out, the victim's or not, so
+    that nothing the bot says can depend on whether a date was their date of birth."""
+    return dates.redact(text, [f for f in dates.find(text, today) if f.whole])
 
 
 def on_arrival(
@@ -239,7 +258,24 @@ def on_arrival(
         )
         if conversation is None:
             return text, None
-        screened = screen(session, conversation, conversation.victim, text, settings, utcnow())
+        waiting = session.scalar(
+            select(Message.id)
+            .where(
+                Message.conversation_id == conversation_id,
+                Message.direction == Direction.INBOUND,
+                Message.status == MessageStatus.RECEIVED,
+            )
+            .limit(1)
+        )
+        screened = screen(
+            session,
+            conversation,
+            conversation.victim,
+            text,
+            settings,
+            utcnow(),
+            ask_may_follow=waiting is not None,
+        )
         return screened.body, screened.apply
 
     return screen_arriving
