@@ -18,7 +18,7 @@ from models import NeedsQuestion
 from models.assessments import QUESTION_ORDER
 from services.assistant import assessments
 from services.assistant.assessments import Control
-from services.assistant.leaving import Leave
+from services.assistant.leaving import Leave, names_an_officer
 
 HALT_SLOT = "form_halt"
 PAUSED, STOPPED = "later", "stopped"
@@ -106,15 +106,14 @@ class ValidateNeedsForm(FormValidationAction):
             in_danger = danger.said_danger(tracker) or leave is Leave.EMERGENCY
             # Asking for support or an officer leaves the questionnaire (paused, to resume
             # where it stopped), unless it answers a question whose answers are a closed set
-            # ("no, I need help" to "do you feel safe?", "emotional support" to question 2).
-            leaves = (
-                leave in (Leave.OFFICER, Leave.SUPPORT)
-                and not in_danger
-                and not (
-                    question in CLOSED_QUESTIONS
-                    and assessments.interpret(question, text) is not None
-                )
+            # ("no, I need help" to "do you feel safe?", "someone to talk to" to question 2);
+            # asking for an officer by name is never an answer.
+            answers = (
+                question in CLOSED_QUESTIONS
+                and assessments.interpret(question, text) is not None
+                and not (leave is Leave.OFFICER and names_an_officer(text))
             )
+            leaves = leave in (Leave.OFFICER, Leave.SUPPORT) and not in_danger and not answers
             if leaves:
                 assessments.pause(assessment)
                 recorded = None

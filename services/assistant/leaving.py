@@ -129,6 +129,15 @@ _NOT_EMERGENCY = (
 )
 
 
+_AN_OFFICER = ("officer", "officers", "police", "swyddog", "heddwas", "plismon", "plismones")
+
+
+def names_an_officer(text: str) -> bool:
+    """Whether the message asks for an officer by name ("an officer", "swyddog"), not just
+    for someone to talk to (which, to "which support would help?", is an answer)."""
+    return phrases.contains(text, _AN_OFFICER)
+
+
 def asked(text: str, intent: str | None = None, confidence: float = 0.0) -> Leave | None:
     """What `text` asks for instead of an answer, or None.
 

@@ -197,3 +197,15 @@ def test_asking_for_999_mid_questionnaire_gets_999_guidance(db: Database) -> Non
     with db.session() as session:
         [handoff] = session.scalars(select(Handoff)).all()
         assert handoff.priority is HandoffPriority.URGENT
+
+
+def test_asking_for_an_officer_by_name_is_never_an_answer(db: Database) -> None:
+    person = add_person(db, language=Language.CY)
+    run(ActionStartNeeds(), tracker(person.public_id, slots={"language": "cy"}))
+    _answer(person.public_id, "needs_safe_now", "ydw", "cy")
+    # "siarad" would be emotional support; "swyddog" asks for an officer.
+    slots, texts = _answer(person.public_id, "needs_support", "ga i siarad â swyddog plis", "cy")
+    assert slots["form_halt"] == "left"
+    assert texts[0].startswith(response("utter_officer_requested", "cy").split("{")[0])
+    slots, _ = _answer(person.public_id, "needs_support", "rhywun i siarad efo", "cy")
+    assert slots["needs_support"] == "rhywun i siarad efo"
