@@ -149,3 +149,25 @@ def test_a_days_lock_shows_when_it_ends(
     signed_in(client, rt, "alys", OfficerRole.OFFICER)
     page = client.get(f"/console/victims/{victim_id}").get_data(as_text=True)
     assert "Locked until " in page and "unlock the identity check" in page
+
+
+def test_handing_back_or_closing_ends_a_verification(
+    client: FlaskClient, auth: dict[str, str], rt: Runtime
+) -> None:
+    """Whoever writes after an officer lets go must prove who they are again."""
+    megan, megan_handoff = waiting_victim(client, auth, rt, MEGAN)
+    gwen, gwen_handoff = waiting_victim(client, auth, rt, GWEN)
+    with rt.db.session() as session:
+        for talk in (megan, gwen):
+            conversation = session.get_one(Conversation, talk)
+            conversation.verified_until = utcnow() + dt.timedelta(minutes=50)
+            verification.ask(conversation, utcnow())
+    signed_in(client, rt, "alys", OfficerRole.OFFICER)
+    for handoff in (megan_handoff, gwen_handoff):
+        assert post(client, f"/console/handoffs/{handoff}/claim").status_code == 302
+    assert post(client, f"/console/conversations/{megan}/hand-back").status_code == 302
+    assert post(client, f"/console/conversations/{gwen}/close").status_code == 302
+    with rt.db.session() as session:
+        for talk in (megan, gwen):
+            conversation = session.get_one(Conversation, talk)
+            assert conversation.verified_until is None and conversation.dob_asked_at is None

@@ -134,3 +134,23 @@ def test_unasked_the_own_date_is_never_stored_and_no_date_reaches_the_bot(
         step = processing.start_processing(session, conversation_id, rt.settings)
         assert isinstance(step, processing.BotRequest)
         assert step.body == f"affirm {dates.MARK}"
+
+
+def test_stop_ends_a_verification(
+    client: FlaskClient, auth: dict[str, str], rt: Runtime, settings: Settings
+) -> None:
+    conversation_id = _registered(client, auth, rt)
+    _ask(rt, conversation_id)
+    _send(client, settings, "02/03/1984")
+    _send(client, settings, "STOP")
+    with rt.db.session() as session:
+        first = session.scalars(select(Message).order_by(Message.id)).first()
+        assert first is not None
+        first.status = MessageStatus.PROCESSED  # the date's turn has been answered
+    with rt.db.session() as session:
+        assert processing.start_processing(session, conversation_id, rt.settings) == (
+            processing.HANDLED
+        )
+    with rt.db.session() as session:
+        conversation = session.get_one(Conversation, conversation_id)
+        assert conversation.opted_out_at is not None and conversation.verified_until is None
