@@ -256,6 +256,28 @@ def refuse(session: Session, officer: Officer, victim: Victim, request_id: int) 
     return request
 
 
+def set_by_officer(
+    session: Session, officer: Officer, victim: Victim, values: dict[Setting, Any]
+) -> list[Setting]:
+    """An officer, having spoken to the victim another way, sets any setting either way;
+    each change audited as theirs. Safe contact off settles a request for it that waits.
+    The settings changed, in order."""
+    by = Actor.of(officer)
+    if values.get(Setting.SAFE_CONTACT) is False:
+        for request in pending(session, victim):
+            if request.setting is Setting.SAFE_CONTACT and victim.safe_contact:
+                request.move(RequestStatus.CONFIRMED)
+                request.officer_id = officer.id
+                audit.record_by(
+                    session,
+                    by,
+                    AuditAction.CONFIRM_SETTING,
+                    victim_id=victim.id,
+                    detail=f"request {request.id}: safe_contact off confirmed",
+                )
+    return [s for s, value in values.items() if change(session, victim, s, value, by)]
+
+
 def stricter(setting: Setting, old: Any, new: Any) -> Any:
     """Of two values for a person already known, the one a registration leaves in force.
 

@@ -171,3 +171,38 @@ def test_handing_back_or_closing_ends_a_verification(
         for talk in (megan, gwen):
             conversation = session.get_one(Conversation, talk)
             assert conversation.verified_until is None and conversation.dob_asked_at is None
+
+
+def test_an_officer_sets_any_setting_either_way_audited_as_theirs(
+    client: FlaskClient, auth: dict[str, str], rt: Runtime
+) -> None:
+    conversation_id, _ = waiting_victim(client, auth, rt, MEGAN)
+    victim_id, request_id = _asked_by_text(rt, conversation_id)
+    signed_in(client, rt, "alys", OfficerRole.OFFICER)
+    page = client.get(f"/console/victims/{victim_id}").get_data(as_text=True)
+    assert "Change settings" in page and "not by text" in page
+    form = {
+        "channel": "whatsapp",
+        "language": "en",
+        "update_every_days": "7",
+        "quiet_start": "22:00",
+        "quiet_end": "07:00",
+        # safe_contact left unticked: off, which settles the victim's request
+    }
+    assert post(client, f"/console/victims/{victim_id}/settings", form).status_code == 302
+    with rt.db.session() as session:
+        victim = session.get_one(Victim, victim_id)
+        assert (victim.channel.value, victim.update_every_days) == ("whatsapp", 7)
+        assert (victim.quiet_start, victim.quiet_end) == (dt.time(22), dt.time(7))
+        assert victim.safe_contact is False
+        assert session.get_one(SettingRequest, request_id).status is RequestStatus.CONFIRMED
+    changes = _audit(rt, AuditAction.CHANGE_SETTING)
+    assert {e.actor for e in changes} == {"alys"}
+    assert {e.detail.split(":")[0] for e in changes} == {
+        "channel",
+        "frequency",
+        "quiet_hours",
+        "safe_contact",
+    }
+    bad = post(client, f"/console/victims/{victim_id}/settings", {**form, "update_every_days": "0"})
+    assert bad.status_code == 400

@@ -33,6 +33,7 @@ from webhooks.console.forms import (
     CaseForm,
     EventForm,
     ScheduledUpdateForm,
+    SettingsForm,
     VictimForm,
 )
 
@@ -242,10 +243,20 @@ def victim(victim_id: int) -> str:
         )
         context = victim_context(db, found)
         audit.record(db, me, AuditAction.VIEW_PROFILE, victim_id=found.id)
+        settings_form = SettingsForm(
+            channel=found.channel.value,
+            language=found.language.value,
+            safe_contact=found.safe_contact,
+            enhanced_rights=found.enhanced_rights,
+            update_every_days=found.update_every_days,
+            quiet_start=found.quiet_start,
+            quiet_end=found.quiet_end,
+        )
         page = render_template(
             "console/victim.html",
             talks=talks,
             verified=any(verified(t) for t in talks),
+            settings_form=settings_form,
             **context,
         )
     return page
