@@ -63,10 +63,11 @@ def confirm(
         )
         say(dispatcher, domain, name, language)
     elif change.setting is Setting.SAFE_CONTACT:
+        # Off is made only by an officer, so "done" is said only when it was off already.
         say(
             dispatcher,
             domain,
-            "utter_pref_safe_on" if change.value else "utter_pref_safe_off_pending",
+            "utter_pref_safe_on" if change.value else "utter_pref_safe_off",
             language,
         )
     elif change.setting is Setting.LANGUAGE:
@@ -89,12 +90,14 @@ def _say_outcomes(
     if only_changed and any(a.changed for a in made + waiting):
         # After the date of birth: what was made before it was confirmed then.
         made = [a for a in made if a.changed]
-    for a in made + waiting:
+    for a in made:
         if a.change.setting is Setting.LANGUAGE:
             assert isinstance(a.change.value, Language)
             language = a.change.value
             events.append(SlotSet("language", language.value))
         confirm(dispatcher, domain, a.change, language)
+    if waiting:
+        say(dispatcher, domain, "utter_pref_safe_off_pending", language)
     if any(a.outcome is Outcome.TOLD_OFFICER for a in applied):
         say(dispatcher, domain, "utter_pref_officer_told", language)
     if any(a.outcome is Outcome.LOCKED for a in applied):

@@ -309,3 +309,10 @@ def test_a_rights_detail_word_alone_is_answered_even_when_not_understood(db: Dat
         tracker(person.public_id, "ADFEROL", "nlu_fallback", slots={"language": "cy"}),
     )
     assert texts == [response("utter_rights_restorative", "cy")]
+
+
+def test_safe_contact_off_when_it_is_off_already_says_so(db: Database) -> None:
+    person = add_person(db)
+    _, texts = run(ActionChangePreferences(), tracker(person.public_id, "safe contact off"))
+    assert texts == [response("utter_pref_safe_off", "en")]
+    assert _handoffs(db) == []
