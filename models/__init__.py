@@ -28,6 +28,7 @@ from models.messaging import (
     DeliveryEvent,
     Direction,
     Heartbeat,
+    IdentityOutcome,
     InboundShape,
     Message,
     MessageStatus,
@@ -50,6 +51,7 @@ from models.officers import (
     OfficerRole,
     Permission,
 )
+from models.protection import RequestStatus, Setting, SettingRequest
 from models.scheduling import apscheduler_jobs
 
 __all__ = [
@@ -74,6 +76,7 @@ __all__ = [
     "HandoffPriority",
     "HandoffStatus",
     "Heartbeat",
+    "IdentityOutcome",
     "InboundShape",
     "Language",
     "Message",
@@ -85,12 +88,15 @@ __all__ = [
     "NotificationKind",
     "NotificationStatus",
     "Referral",
+    "RequestStatus",
     "Officer",
     "OfficerNote",
     "OfficerRole",
     "Permission",
     "ScheduledUpdate",
     "SentAs",
+    "Setting",
+    "SettingRequest",
     "SurveyResponse",
     "Victim",
     "apscheduler_jobs",

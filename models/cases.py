@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, String, Text, Time, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, Time, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, CreatedAt, Timestamp, enum_column
@@ -77,6 +77,14 @@ class Victim(Base):
     quiet_end: Mapped[dt.time] = mapped_column(Time(), default=dt.time(8, 0))
     safe_contact: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[CreatedAt]
+    # The identity check (services/identity/verification.py), counted for the person across
+    # every channel and conversation: wrong dates of birth since the last success, lock or
+    # unlock; locks since an officer last unlocked; the first lock's end (midnight, London);
+    # and a lock held until an officer unlocks it (any lock after the first).
+    identity_failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    identity_locks: Mapped[int] = mapped_column(default=0, server_default="0")
+    identity_locked_until: Mapped[Timestamp | None]
+    identity_held: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     cases: Mapped[list[CaseVictim]] = relationship(back_populates="victim")
 

@@ -60,6 +60,18 @@ class IllegalConversationMove(ValueError):
     """A conversation was asked to move where its rules do not allow."""
 
 
+class IdentityOutcome(enum.StrEnum):
+    """What the last answer to the date-of-birth question came to (services/identity)."""
+
+    VERIFIED = "verified"
+    # A date, but not theirs.
+    WRONG = "wrong"
+    # A wrong date that locked the check (the third since the last success).
+    LOCKED = "locked"
+    # Looked like a date but is none (31/02/1984): counts nothing.
+    UNREADABLE = "unreadable"
+
+
 class Direction(enum.StrEnum):
     INBOUND = "inbound"
     OUTBOUND = "outbound"
@@ -217,11 +229,15 @@ class Conversation(Base):
     opted_out_at: Mapped[Timestamp | None]
     # When we last told an unregistered number that we cannot help it (we say it once a day).
     unregistered_reply_at: Mapped[Timestamp | None]
-    # Identity for case details (services/assistant/identity.py): the date of birth was confirmed
-    # until verified_until; failures in a row, and the lock that three of them set.
+    # Identity for case details (services/identity): the date of birth was confirmed in this
+    # conversation until verified_until. Failures and locks are the victim's (models/cases.py),
+    # counted across every conversation.
     verified_until: Mapped[Timestamp | None]
-    verify_failures: Mapped[int] = mapped_column(default=0, server_default="0")
-    verify_locked_until: Mapped[Timestamp | None]
+    # Set by the assistant when it asks for the date of birth: the next date this
+    # conversation sends is the answer, which the service checks and stores redacted. The
+    # bot never sees the date, only dob_outcome.
+    dob_asked_at: Mapped[Timestamp | None]
+    dob_outcome: Mapped[IdentityOutcome | None] = mapped_column(enum_column(IdentityOutcome))
     # A lease lets one worker at a time handle the conversation, which keeps its messages
     # in order; a lease whose owner died simply runs out.
     lease_owner: Mapped[str | None] = mapped_column(String(100))
@@ -243,6 +259,16 @@ class Conversation(Base):
         if to not in CONVERSATION_TRANSITIONS[self.state]:
             raise IllegalConversationMove(f"conversation {self.id}: {self.state} -> {to}")
         self.state = to
+
+    def end_verification(self) -> None:
+        """Whoever holds the phone must prove who they are again before any case detail.
+
+        Called at hand-back, close and STOP (docs/SAFETY.md): one place, so that each ends
+        the same things, the question asked for the date of birth included.
+        """
+        self.verified_until = None
+        self.dob_asked_at = None
+        self.dob_outcome = None
 
 
 class Message(Base):

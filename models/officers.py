@@ -107,6 +107,16 @@ class AuditAction(enum.StrEnum):
     CHANGE_OFFICER = "change_officer"
     EXPORT_AUDIT = "export_audit"
     VIEW_REPORT = "view_report"
+    # A victim's setting changed (by text, an officer, the API or an import): "what: a -> b".
+    CHANGE_SETTING = "change_setting"
+    # A change that waits for an officer (safe contact off by text), and what became of it.
+    REQUEST_SETTING = "request_setting"
+    CONFIRM_SETTING = "confirm_setting"
+    REFUSE_SETTING = "refuse_setting"
+    WITHDRAW_SETTING = "withdraw_setting"
+    # The identity check locked for a victim (wrong dates of birth), and an officer unlocked it.
+    LOCK_IDENTITY = "lock_identity"
+    UNLOCK_IDENTITY = "unlock_identity"
 
 
 class AuditEvent(Base):

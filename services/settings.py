@@ -93,6 +93,10 @@ class Settings:
     scheduler_standby_seconds: float = 5.0
     # How often the scheduler looks for check-ins and questionnaire invitations to plan.
     planning_interval_seconds: float = 300.0
+    # How long a date-of-birth check lasts in a conversation, in minutes: shorter for a
+    # victim in safe-contact mode, whose phone someone else may pick up (docs/SAFETY.md).
+    verify_minutes: float = 60.0
+    verify_minutes_safe_contact: float = 15.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -160,4 +164,6 @@ class Settings:
             needs_remind_after_days=_float("NEEDS_REMIND_AFTER_DAYS", 3.0),
             scheduler_standby_seconds=_float("SCHEDULER_STANDBY_SECONDS", 5.0),
             planning_interval_seconds=_float("PLANNING_INTERVAL_SECONDS", 300.0),
+            verify_minutes=_float("VERIFY_MINUTES", 60.0),
+            verify_minutes_safe_contact=_float("VERIFY_MINUTES_SAFE_CONTACT", 15.0),
         )

@@ -116,10 +116,9 @@ def create_case() -> tuple[Response, int]:
 @bp.post("/cases/<case_ref>/victims")
 def add_victim(case_ref: str) -> tuple[Response, int]:
     with runtime().db.session() as session:
-        victim = cases.register_victim(session, case_ref, _payload())
-        victim_id = victim.id
+        body = cases.register_victim(session, case_ref, _payload()).as_json()
     # The welcome is planned; the scheduler hands it to the outbox within a second.
-    return jsonify(victim_id=victim_id), 201
+    return jsonify(body), 201
 
 
 @bp.post("/cases/<case_ref>/events")

@@ -39,7 +39,7 @@ def init_app(app: Flask) -> None:
             report = bulk_import.import_file(runtime().db, csv_file, dry_run)
         except bulk_import.UnreadableFile as exc:
             raise click.ClickException(str(exc)) from None
-        for problem in report.problems:
-            click.echo(str(problem))
+        for line in sorted(report.problems + report.notes, key=lambda p: p.line):
+            click.echo(str(line))
         # The welcomes planned go out with the scheduler's next hand-over, as the API's do.
         click.echo(f"{report.summary()} in {time.monotonic() - started:.1f} s")

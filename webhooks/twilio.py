@@ -11,6 +11,7 @@ from twilio.request_validator import RequestValidator
 
 from services.casework import notifications
 from services.errors import InvalidField
+from services.identity import verification
 from services.messaging import inbound, wake
 from services.runtime import runtime
 
@@ -58,7 +59,9 @@ def _invalid(exc: InvalidField) -> Response:
 def messages() -> Response:
     rt = runtime()
     with rt.db.session() as session:
-        stored = inbound.store_message(session, request.form)
+        stored = inbound.store_message(
+            session, request.form, screen=verification.on_arrival(rt.settings)
+        )
     # Stored and committed: only now do we answer 2xx. The reply goes out by the REST API
     # once a worker has processed the message.
     if not stored.duplicate:

@@ -6,7 +6,7 @@ action module must be imported here. Actions stay thin: the logic is in services
 
 from bot.actions.danger import ActionReportDanger
 from bot.actions.fallback import ActionFallback
-from bot.actions.identity import ActionAskUpdateCase, ValidateUpdateForm
+from bot.actions.identity import ActionAskIdentityDob, ActionAskUpdateCase, ValidateUpdateForm
 from bot.actions.language import ActionSwitchLanguage
 from bot.actions.needs import ActionNeedsDone, ActionStartNeeds, ValidateNeedsForm
 from bot.actions.officer import ActionTalkToOfficer
@@ -18,6 +18,7 @@ from bot.actions.updates import ActionCaseUpdate
 from bot.actions.yes_no import ActionYesNo
 
 __all__ = [
+    "ActionAskIdentityDob",
     "ActionAskUpdateCase",
     "ActionCaseUpdate",
     "ActionChangePreferences",

@@ -9,7 +9,7 @@ from rasa_sdk.types import DomainDict
 
 from bot.actions import store
 from bot.actions.replies import say
-from models import Language
+from models import Language, Setting
 from services.assistant import preferences
 
 _ENTITY_VALUES = {"en": Language.EN, "cy": Language.CY}
@@ -28,6 +28,10 @@ def requested_language(tracker: Tracker) -> Language:
 
 
 class ActionSwitchLanguage(Action):
+    """Switch language. Anyone holding the phone may: it changes how we write, not what is
+    disclosed, and a victim who cannot read the current language could not even read the
+    date-of-birth question (docs/SAFETY.md). Stored and audited like any other change."""
+
     def name(self) -> str:
         return "action_switch_language"
 
@@ -37,8 +41,7 @@ class ActionSwitchLanguage(Action):
         language = requested_language(tracker)
         with store.context(tracker) as ctx:
             if ctx is not None:
-                preferences.apply(
-                    ctx.victim, preferences.Change(preferences.Setting.LANGUAGE, language)
-                )
+                change = preferences.Change(Setting.LANGUAGE, language)
+                preferences.apply(ctx.session, ctx.conversation, ctx.victim, [change], ctx.now)
         say(dispatcher, domain, "utter_language_switched", language)
         return [SlotSet("language", language.value)]

@@ -12,15 +12,19 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions import danger, store
+from bot.actions import danger, leaving, store
 from bot.actions.replies import say
 from models import NeedsQuestion
 from models.assessments import QUESTION_ORDER
 from services.assistant import assessments
 from services.assistant.assessments import Control
+from services.assistant.leaving import Leave, names_an_officer
 
 HALT_SLOT = "form_halt"
 PAUSED, STOPPED = "later", "stopped"
+LEFT = leaving.LEFT
+# Questions whose answers are a closed set: words that answer one are an answer.
+CLOSED_QUESTIONS = frozenset({NeedsQuestion.SAFE_NOW, NeedsQuestion.SUPPORT})
 
 
 def slot_for(question: NeedsQuestion) -> str:
@@ -98,16 +102,35 @@ class ValidateNeedsForm(FormValidationAction):
             if control is Control.STOP:
                 assessments.stop(assessment)
                 return {slot: None, HALT_SLOT: STOPPED}
-            in_danger = danger.said_danger(tracker)
-            # A cry for help is an answer only to "do you feel safe?"; to any other question
-            # it is not, and the question is asked again after the 999 guidance.
-            recorded = (
-                assessments.record(
-                    ctx.session, ctx.conversation, assessment, question, text, ctx.now
-                )
-                if not in_danger or question is NeedsQuestion.SAFE_NOW
-                else None
+            leave = leaving.request_in(tracker, text, free_text=True)
+            in_danger = danger.said_danger(tracker) or leave is Leave.EMERGENCY
+            # Asking for support or an officer leaves the questionnaire (paused, to resume
+            # where it stopped), unless it answers a question whose answers are a closed set
+            # ("no, I need help" to "do you feel safe?", "someone to talk to" to question 2);
+            # asking for an officer by name is never an answer.
+            answers = (
+                question in CLOSED_QUESTIONS
+                and assessments.interpret(question, text) is not None
+                and not (leave is Leave.OFFICER and names_an_officer(text))
             )
+            leaves = leave in (Leave.OFFICER, Leave.SUPPORT) and not in_danger and not answers
+            if leaves:
+                assessments.pause(assessment)
+                recorded = None
+            else:
+                # A cry for help is an answer only to "do you feel safe?"; to any other
+                # question it is not, and the question is asked again after the 999 guidance.
+                recorded = (
+                    assessments.record(
+                        ctx.session, ctx.conversation, assessment, question, text, ctx.now
+                    )
+                    if not in_danger or question is NeedsQuestion.SAFE_NOW
+                    else None
+                )
+        if leaves:
+            assert leave is not None
+            slots = leaving.answer(dispatcher, tracker, domain, leave, "utter_resume_needs")
+            return {slot: None, HALT_SLOT: LEFT, **slots}
         if in_danger:
             # 999 guidance first; the answer, if it was one, is kept, and the form goes on.
             danger.respond(dispatcher, tracker)
@@ -157,7 +180,9 @@ class ActionNeedsDone(Action):
     ) -> list[EventType]:
         language = store.tracker_language(tracker)
         halt = tracker.get_slot(HALT_SLOT)
-        if halt == PAUSED:
+        if halt == LEFT:
+            pass  # support or an officer was the answer, with how to carry on later
+        elif halt == PAUSED:
             say(dispatcher, domain, "utter_needs_paused", language)
         elif halt == STOPPED:
             say(dispatcher, domain, "utter_needs_stopped", language)

@@ -21,7 +21,7 @@ _INTERNAL_SLOTS = frozenset(
         "requested_slot",
         "pending_question",
         "form_halt",
-        "update_dob",
+        "identity_dob",
         "update_case",
         "needs_safe_now",
         "needs_support",

@@ -9,10 +9,23 @@ from rasa_sdk.types import DomainDict
 
 from bot.actions import store
 from bot.actions.replies import say
+from models import Language
 from services.assistant import referrals, support
 
 PENDING_REFERRAL = "referral"
 PENDING_NEEDS = "needs"
+
+
+def list_services(dispatcher: CollectingDispatcher, domain: DomainDict, language: Language) -> None:
+    """The support services, free and confidential (config/support_services.yml)."""
+    say(dispatcher, domain, "utter_support_services", language, services=support.listing(language))
+
+
+def offer_referral(dispatcher: CollectingDispatcher, domain: DomainDict, language: Language) -> str:
+    """Ask whether we may refer them; the value for `pending_question` (yes or no answers)."""
+    service = support.referral_service()
+    say(dispatcher, domain, "utter_offer_referral", language, service=service.name[language])
+    return PENDING_REFERRAL
 
 
 class ActionSupport(Action):
@@ -25,16 +38,8 @@ class ActionSupport(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         language = store.tracker_language(tracker)
-        say(
-            dispatcher,
-            domain,
-            "utter_support_services",
-            language,
-            services=support.listing(language),
-        )
-        service = support.referral_service()
-        say(dispatcher, domain, "utter_offer_referral", language, service=service.name[language])
-        return [SlotSet("pending_question", PENDING_REFERRAL)]
+        list_services(dispatcher, domain, language)
+        return [SlotSet("pending_question", offer_referral(dispatcher, domain, language))]
 
 
 def answer_referral(

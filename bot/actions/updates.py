@@ -8,11 +8,18 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions import store
-from bot.actions.identity import CANCELLED, CASE_SLOT, DANGER, DOB_SLOT, HALT_SLOT
+from bot.actions.identity import CANCELLED, CASE_SLOT, DANGER, DOB_SLOT, HALT_SLOT, LEFT
 from bot.actions.replies import say
-from services.assistant import identity, updates
-from services.assistant.identity import IdentityState
+from models import Victim
+from services.assistant import updates
+from services.identity import verification
+from services.identity.verification import IdentityState
 from services.language import wording
+
+
+def locked_response(victim: Victim) -> str:
+    """What a locked identity check says: for the day, or until an officer has been in touch."""
+    return "utter_identity_held" if victim.identity_held else "utter_identity_locked"
 
 
 class ActionCaseUpdate(Action):
@@ -27,10 +34,12 @@ class ActionCaseUpdate(Action):
             SlotSet(DOB_SLOT, None),
             SlotSet(CASE_SLOT, None),
             SlotSet(HALT_SLOT, None),
-            SlotSet("pending_question", None),
         ]
-        if tracker.get_slot(HALT_SLOT) == DANGER:
-            return reset  # 999 guidance has been given; nothing more now
+        if tracker.get_slot(HALT_SLOT) in (DANGER, LEFT):
+            # 999 guidance, support or an officer has been given; nothing more now, and a
+            # referral just offered keeps its question open for the yes or no.
+            return reset
+        reset.append(SlotSet("pending_question", None))
         if tracker.get_slot(HALT_SLOT) == CANCELLED:
             say(dispatcher, domain, "utter_okay", language)
             return reset
@@ -38,9 +47,10 @@ class ActionCaseUpdate(Action):
             if ctx is None:
                 say(dispatcher, domain, "utter_no_case", language)
                 return reset
-            state = identity.state(ctx.conversation, ctx.now)
+            # Checked here, at the moment of disclosure: never from what the bot remembers.
+            state = verification.state(ctx.conversation, ctx.victim, ctx.now)
             if state is IdentityState.LOCKED:
-                say(dispatcher, domain, "utter_identity_locked", language)
+                say(dispatcher, domain, locked_response(ctx.victim), language)
                 return reset
             if state is not IdentityState.VERIFIED:
                 # The form ended without a verification (it should not): ask again next time.

@@ -1,6 +1,13 @@
 """A victim's contact preferences, changed by text: how often, quiet hours, channel,
 language and safe-contact mode. Each change is stored on the Victim, which everything else
-(notifications, the scheduler, the assistant) reads."""
+(notifications, the scheduler, the assistant) reads, and audited as the victim's.
+
+Whoever holds the phone may raise protection at once. A change that lowers it (safe contact
+off, another channel, shorter or no quiet hours, more frequent contact: the rules are in
+services/casework/protection.py) needs the conversation verified, checked here at the
+moment of the change; it then tells an officer, and safe contact off waits for an officer to
+confirm it another way (docs/SAFETY.md, "Protective settings").
+"""
 
 from __future__ import annotations
 
@@ -9,24 +16,50 @@ import enum
 import re
 from dataclasses import dataclass
 
-from models import Channel, Language, Victim
+from sqlalchemy.orm import Session
+
+from models import Channel, Conversation, HandoffPriority, Language, Setting, Victim
+from services.casework import protection
+from services.casework.protection import Effect, QuietHours
+from services.console import handoffs
+from services.console.audit import Actor
+from services.identity import verification
+from services.identity.verification import IdentityState
 from services.language import phrases
 
 MIN_DAYS, MAX_DAYS = 1, 90
-
-
-class Setting(enum.StrEnum):
-    FREQUENCY = "frequency"
-    QUIET_HOURS = "quiet_hours"
-    CHANNEL = "channel"
-    SAFE_CONTACT = "safe_contact"
-    LANGUAGE = "language"
+LOWERED_REASON = "lowered protection by text"
 
 
 @dataclass(frozen=True)
 class Change:
+    """One change a message asks for; QUIET_HOURS values are protection.QuietHours."""
+
     setting: Setting
     value: object
+
+
+class Outcome(enum.StrEnum):
+    """What became of one asked-for change."""
+
+    # Stored (or it was so already).
+    DONE = "done"
+    # Stored; it lowered protection, so an officer has been told.
+    TOLD_OFFICER = "told_officer"
+    # Safe contact off: it waits for an officer to confirm it another way.
+    AWAITS_OFFICER = "awaits_officer"
+    # It lowers protection and the conversation is not verified: the date of birth first.
+    NEEDS_IDENTITY = "needs_identity"
+    # It lowers protection and the identity check is locked: not by text now.
+    LOCKED = "locked"
+
+
+@dataclass(frozen=True)
+class Applied:
+    change: Change
+    outcome: Outcome
+    # Whether anything changed, or was asked of an officer (False: it was so already).
+    changed: bool = True
 
 
 _EVERY_N_DAYS = re.compile(r"\b(?:every|bob)\s+(\d{1,2})\s+(?:days?|diwrnod)\b")
@@ -142,7 +175,7 @@ def parse(text: str) -> list[Change]:
     elif (m := _NOT_AFTER.search(raw)) and (start := _hour(m[1], m[2], m[3] or "pm")):
         quiet = (start, dt.time(8, 0))
     if quiet is not None:
-        changes.append(Change(Setting.QUIET_HOURS, quiet))
+        changes.append(Change(Setting.QUIET_HOURS, QuietHours(*quiet)))
     if phrases.contains(text, _SAFE_OFF):
         changes.append(Change(Setting.SAFE_CONTACT, False))
     elif phrases.contains(text, _SAFE_ON):
@@ -158,19 +191,45 @@ def parse(text: str) -> list[Change]:
     return changes
 
 
-def apply(victim: Victim, change: Change) -> None:
-    """Store one change on the victim."""
-    if change.setting is Setting.FREQUENCY:
-        assert isinstance(change.value, int)
-        victim.update_every_days = change.value
-    elif change.setting is Setting.QUIET_HOURS:
-        assert isinstance(change.value, tuple)
-        victim.quiet_start, victim.quiet_end = change.value
-    elif change.setting is Setting.CHANNEL:
-        assert isinstance(change.value, Channel)
-        victim.channel = change.value
-    elif change.setting is Setting.SAFE_CONTACT:
-        victim.safe_contact = bool(change.value)
-    elif change.setting is Setting.LANGUAGE:
-        assert isinstance(change.value, Language)
-        victim.language = change.value
+def lowers(victim: Victim, changes: list[Change]) -> bool:
+    """Whether any of the changes would lower the victim's protection."""
+    return any(protection.effect(victim, c.setting, c.value) is Effect.LOWERS for c in changes)
+
+
+def apply(
+    session: Session,
+    conversation: Conversation,
+    victim: Victim,
+    changes: list[Change],
+    now: dt.datetime,
+) -> list[Applied]:
+    """Make the changes a victim asked for by text, each as far as the rules allow.
+
+    Verification is read from the database now, for this conversation. Every change made
+    is audited as "victim by sms" (or whatsapp).
+    """
+    state = verification.state(conversation, victim, now)
+    by = Actor.victim_by_text(conversation.channel)
+    done = []
+    for change in changes:
+        effect = protection.effect(victim, change.setting, change.value)
+        if effect is Effect.LOWERS and state is not IdentityState.VERIFIED:
+            locked = state is IdentityState.LOCKED
+            done.append(Applied(change, Outcome.LOCKED if locked else Outcome.NEEDS_IDENTITY))
+            continue
+        if effect is Effect.LOWERS and change.setting is Setting.SAFE_CONTACT:
+            protection.request_safe_contact_off(session, conversation, victim, by)
+            done.append(Applied(change, Outcome.AWAITS_OFFICER))
+            continue
+        old = protection.shown(change.setting, protection.current(victim, change.setting))
+        changed = protection.change(
+            session, victim, change.setting, change.value, by, conversation.id
+        )
+        if effect is Effect.LOWERS:
+            new = protection.shown(change.setting, change.value)
+            reason = f"{LOWERED_REASON}: {change.setting.value} {old} -> {new}"
+            handoffs.open_handoff(session, conversation, HandoffPriority.NORMAL, reason)
+            done.append(Applied(change, Outcome.TOLD_OFFICER))
+        else:
+            done.append(Applied(change, Outcome.DONE, changed))
+    return done

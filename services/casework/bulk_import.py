@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 from models import Case, CaseVictim, Victim
 from models.db import Database
 from services.casework import cases
+from services.console import audit
 from services.errors import Conflict, InvalidField, NotFound, ServiceError
 from services.messaging import phones
 
@@ -71,6 +72,9 @@ class UnreadableFile(Exception):
 
 class RowResult(enum.StrEnum):
     IMPORTED = "imported"
+    # Imported, for a person registered on another case already: their stricter settings
+    # stay in force (docs/SAFETY.md), and the row says which it raised or kept.
+    KNOWN = "imported, person already known"
     ALREADY_REGISTERED = "already registered"
     REJECTED = "rejected"
 
@@ -104,6 +108,8 @@ class ImportReport:
     imported: int = 0
     cases_created: int = 0
     problems: list[RowReport] = dataclasses.field(default_factory=list)
+    # Imported rows worth a look: a person already known, whose settings differ.
+    notes: list[RowReport] = dataclasses.field(default_factory=list)
 
     @property
     def already_registered(self) -> int:
@@ -228,9 +234,11 @@ def _payloads(row: Row) -> tuple[dict[str, Any], dict[str, Any]]:
         "channel": cells["channel"].lower(),
         "language": cells["language"].lower(),
         "date_of_birth": _date(cells["date_of_birth"]),
-        "enhanced_rights": _flag(cells.get("enhanced_rights", ""), "enhanced_rights"),
-        "safe_contact": _flag(cells.get("safe_contact", ""), "safe_contact"),
     }
+    # An empty cell asks for nothing: a new victim gets "no", a known one keeps theirs.
+    for flag in ("enhanced_rights", "safe_contact"):
+        if cells.get(flag):
+            victim[flag] = _flag(cells[flag], flag)
     if every := cells.get("update_every_days"):
         try:
             victim["update_every_days"] = int(every)
@@ -282,7 +290,7 @@ def _import_row(session: Session, row: Row, report: ImportReport, created: set[s
         # The case and the victim together or neither: a rejected row leaves nothing behind.
         with session.begin_nested():
             case_ref, new_case = _case(session, case_fields)
-            cases.register_victim(session, case_ref, victim_fields)
+            registration = cases.register_victim(session, case_ref, victim_fields, audit.CSV_IMPORT)
     except InvalidField as exc:
         column = _COLUMN_OF.get(exc.field, exc.field)
         reason = str(exc).removeprefix(f"{exc.field}: ")
@@ -301,6 +309,10 @@ def _import_row(session: Session, row: Row, report: ImportReport, created: set[s
         report.imported += 1
         if new_case:
             created.add(case_ref)
+        merged = registration.merged
+        if registration.known and (merged.raised or merged.differences):
+            reason = f"{registration.summary()}{context}"
+            report.notes.append(RowReport(row.line, RowResult.KNOWN, reason))
 
 
 def _redacted(row: Row) -> str:
@@ -343,6 +355,7 @@ def import_rows(
                 _import_row(session, row, report, created)
     report.cases_created = len(created)
     report.problems.sort(key=lambda p: p.line)
+    report.notes.sort(key=lambda p: p.line)
     return report
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import (
+    AuditAction,
     Case,
     CaseEvent,
     CaseStatus,
@@ -17,10 +19,14 @@ from models import (
     Channel,
     EventType,
     Language,
+    Setting,
     Victim,
     utcnow,
 )
-from services.casework import notifications
+from services.casework import notifications, protection
+from services.casework.protection import QuietHours
+from services.console import audit
+from services.console.audit import Actor
 from services.errors import Conflict, InvalidField, NotFound
 from services.messaging import phones
 
@@ -28,6 +34,17 @@ from services.messaging import phones
 # breaks (PostgreSQL cannot store NUL: the request would fail with a 500 and its data be
 # lost), DEL, and lone UTF-16 surrogates (which JSON can carry and UTF-8 cannot encode).
 _UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+# Each setting's field in the payload; the required ones are always asked for.
+_FIELD = {
+    Setting.CHANNEL: "channel",
+    Setting.LANGUAGE: "language",
+    Setting.ENHANCED_RIGHTS: "enhanced_rights",
+    Setting.FREQUENCY: "update_every_days",
+    Setting.QUIET_HOURS: "quiet_hours",
+    Setting.SAFE_CONTACT: "safe_contact",
+}
+_REQUIRED = frozenset({Setting.CHANNEL, Setting.LANGUAGE})
 
 
 def storable(value: str) -> bool:
@@ -125,8 +142,56 @@ def register_case(session: Session, payload: dict[str, Any]) -> Case:
     return case
 
 
-def register_victim(session: Session, case_ref: str, payload: dict[str, Any]) -> Victim:
-    """Put a victim on a case; a phone already registered to the same person is reused."""
+@dataclass(frozen=True)
+class Registration:
+    """A victim put on a case: who, whether they were known already, and what registering
+    did to their settings (docs/SAFETY.md, "Registering someone already known")."""
+
+    victim: Victim
+    case: Case
+    known: bool
+    merged: protection.Merged
+
+    def as_json(self) -> dict[str, Any]:
+        """The 201 of POST /api/cases/<ref>/victims: the settings in force, the ones this
+        registration raised, and each one asked for that is not the one in force."""
+        return {
+            "victim_id": self.victim.id,
+            "already_registered": self.known,
+            "settings": protection.settings_json(self.victim),
+            "raised": [s.value for s in self.merged.raised],
+            "differences": [d.as_json() for d in self.merged.differences],
+        }
+
+    def summary(self) -> str:
+        """The same in words, for the console and the import's report (no personal data)."""
+        if not self.known:
+            return "registered"
+        words = ["already registered on another case"]
+        if self.merged.raised:
+            raised = ", ".join(s.value for s in self.merged.raised)
+            words.append(f"raised to the stricter setting: {raised}")
+        if self.merged.differences:
+            kept = "; ".join(
+                f"{d.setting.value} stays {protection.shown(d.setting, d.in_force)}"
+                f" (asked {protection.shown(d.setting, d.requested)})"
+                for d in self.merged.differences
+            )
+            words.append(f"kept as in force: {kept}")
+        return "; ".join(words)
+
+
+def register_victim(
+    session: Session, case_ref: str, payload: dict[str, Any], by: Actor = audit.API
+) -> Registration:
+    """Put a victim on a case; a phone already registered to the same person is reused.
+
+    A person already known keeps the stricter of their settings and those asked for (safe
+    contact and enhanced rights only go up; services/casework/protection.stricter), each
+    change audited as `by`'s. The API, the console and the CSV import all come here.
+    Raises InvalidField, NotFound (the case) and Conflict (another person's phone, or on
+    the case already).
+    """
     case = find_case(session, case_ref)
     name = _text(payload, "name")
     phone = phones.normalise(payload.get("phone", ""))
@@ -144,23 +209,39 @@ def register_victim(session: Session, case_ref: str, payload: dict[str, Any]) ->
     quiet = payload.get("quiet_hours", {"start": "20:00", "end": "08:00"})
     if not isinstance(quiet, dict):
         raise InvalidField("quiet_hours", 'must be {"start": "HH:MM", "end": "HH:MM"}')
-    quiet_start = _clock(quiet.get("start"), "quiet_hours.start")
-    quiet_end = _clock(quiet.get("end"), "quiet_hours.end")
-    fields = dict(
-        channel=_choice(payload, "channel", Channel),
-        language=_choice(payload, "language", Language),
-        enhanced_rights=_flag(payload, "enhanced_rights"),
-        update_every_days=every,
-        quiet_start=quiet_start,
-        quiet_end=quiet_end,
-        safe_contact=_flag(payload, "safe_contact"),
+    quiet_hours = QuietHours(
+        _clock(quiet.get("start"), "quiet_hours.start"),
+        _clock(quiet.get("end"), "quiet_hours.end"),
     )
+    settings: dict[Setting, Any] = {
+        Setting.CHANNEL: _choice(payload, "channel", Channel),
+        Setting.LANGUAGE: _choice(payload, "language", Language),
+        Setting.ENHANCED_RIGHTS: _flag(payload, "enhanced_rights"),
+        Setting.FREQUENCY: every,
+        Setting.QUIET_HOURS: quiet_hours,
+        Setting.SAFE_CONTACT: _flag(payload, "safe_contact"),
+    }
+    # What the caller asked for; a setting left out asks for nothing.
+    asked = {s: v for s, v in settings.items() if _FIELD[s] in payload or s in _REQUIRED}
 
     victim = session.scalar(select(Victim).where(Victim.phone == phone))
+    merged = protection.Merged([], [])
     if victim is None:
-        victim = Victim(name=name, phone=phone, date_of_birth=date_of_birth, **fields)
+        victim = Victim(
+            name=name,
+            phone=phone,
+            date_of_birth=date_of_birth,
+            channel=settings[Setting.CHANNEL],
+            language=settings[Setting.LANGUAGE],
+            enhanced_rights=settings[Setting.ENHANCED_RIGHTS],
+            update_every_days=every,
+            quiet_start=quiet_hours.start,
+            quiet_end=quiet_hours.end,
+            safe_contact=settings[Setting.SAFE_CONTACT],
+        )
         session.add(victim)
         session.flush()
+        known = False
     elif victim.date_of_birth != date_of_birth or victim.name.casefold() != name.casefold():
         # A shared phone: case details must never reach another person's handset, so a
         # second person cannot be registered on a number that belongs to someone else.
@@ -171,12 +252,27 @@ def register_victim(session: Session, case_ref: str, payload: dict[str, Any]) ->
         )
     ):
         raise Conflict("this victim is on this case already")
-    # An existing victim keeps the preferences they have: they may have changed them by text.
+    else:
+        # Known already: the stricter of each protective setting stays in force; the rest
+        # stay as the victim has them (they may have changed them by text), and are reported.
+        known = True
+        merged = protection.merge(
+            session, victim, asked, by, why=f" (registered on case {case.case_ref})"
+        )
     session.add(CaseVictim(case_id=case.id, victim_id=victim.id))
     session.flush()
+    registration = Registration(victim, case, known, merged)
+    audit.record_by(
+        session,
+        by,
+        AuditAction.REGISTER_VICTIM,
+        victim_id=victim.id,
+        case_id=case.id,
+        detail=registration.summary(),
+    )
     # Welcomed once per case: each welcome names its own case (unless safe contact is on).
     notifications.plan_welcome(session, case, victim)
-    return victim
+    return registration
 
 
 def record_event(

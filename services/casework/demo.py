@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from models import Case, OfficerRole
 from services.casework import cases
-from services.console import officers
+from services.console import audit, officers
 
 DEMO_CASE = {
     "case_ref": "DEMO-0001",
@@ -55,5 +55,5 @@ def ensure(session: Session, officer_password: str | None = None) -> bool:
         return created
     case = cases.register_case(session, DEMO_CASE)
     for victim in DEMO_VICTIMS:
-        cases.register_victim(session, case.case_ref, victim)
+        cases.register_victim(session, case.case_ref, victim, audit.SERVICE)
     return True

@@ -18,6 +18,7 @@ from models import (
     HandoffStatus,
     Officer,
     Permission,
+    Victim,
     utcnow,
 )
 from services.errors import NotFound, ServiceError
@@ -76,6 +77,29 @@ def may_see_case(session: Session, officer: Officer, case_id: int) -> bool:
             )
         )
     )
+
+
+def may_see_victim(session: Session, officer: Officer, victim: Victim) -> bool:
+    """A victim's profile: a supervisor sees every one; an officer those on the cases they
+    are on, and those with a conversation they may see (in the queue, say)."""
+    if officer.may(Permission.SUPERVISE):
+        return True
+    if not officer.may(Permission.WORK):
+        return False
+    if _on_victims_case(session, officer, victim.id):
+        return True
+    talks = session.scalars(select(Conversation).where(Conversation.victim_id == victim.id))
+    return any(may_see_conversation(session, officer, t) for t in talks)
+
+
+def victim_for(session: Session, officer: Officer, victim_id: int) -> Victim:
+    """The victim, if this officer may see them: NotFound or NotAllowed otherwise."""
+    victim = session.get(Victim, victim_id)
+    if victim is None:
+        raise NotFound(f"no victim {victim_id}")
+    if not may_see_victim(session, officer, victim):
+        raise NotAllowed("this victim is not on your cases")
+    return victim
 
 
 def conversation_for(session: Session, officer: Officer, conversation_id: int) -> Conversation:

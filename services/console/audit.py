@@ -11,7 +11,29 @@ from dataclasses import dataclass
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from models import AuditAction, AuditEvent, Officer, utcnow
+from models import AuditAction, AuditEvent, Channel, Officer, utcnow
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who made a change, as the audit trail names them: an officer, the victim by text, the
+    API, a CSV import, or the service itself."""
+
+    name: str
+    officer: Officer | None = None
+
+    @classmethod
+    def of(cls, officer: Officer) -> Actor:
+        return cls(officer.username, officer)
+
+    @classmethod
+    def victim_by_text(cls, channel: Channel) -> Actor:
+        return cls(f"victim by {channel.value}")
+
+
+API = Actor("api")
+CSV_IMPORT = Actor("csv import")
+SERVICE = Actor("service")
 
 
 def record(
@@ -38,6 +60,29 @@ def record(
     )
     session.add(event)
     return event
+
+
+def record_by(
+    session: Session,
+    by: Actor,
+    action: AuditAction,
+    *,
+    victim_id: int | None = None,
+    conversation_id: int | None = None,
+    case_id: int | None = None,
+    detail: str = "",
+) -> AuditEvent:
+    """`record`, for whoever `by` is."""
+    return record(
+        session,
+        by.officer,
+        action,
+        actor=by.name,
+        victim_id=victim_id,
+        conversation_id=conversation_id,
+        case_id=case_id,
+        detail=detail,
+    )
 
 
 @dataclass(frozen=True)

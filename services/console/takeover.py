@@ -181,6 +181,8 @@ def hand_back(session: Session, officer: Officer, conversation_id: int) -> Conve
     conversation = _owned(session, officer, conversation_id)
     _let_go(session, conversation, ConversationState.BOT)
     conversation.handed_back_at = utcnow()
+    # Whoever writes next must prove who they are again (docs/SAFETY.md).
+    conversation.end_verification()
     audit.record(
         session,
         officer,
@@ -195,6 +197,7 @@ def close(session: Session, officer: Officer, conversation_id: int) -> Conversat
     """Close the conversation; if the victim writes again, the bot answers."""
     conversation = _owned(session, officer, conversation_id)
     _let_go(session, conversation, ConversationState.CLOSED)
+    conversation.end_verification()
     audit.record(
         session,
         officer,

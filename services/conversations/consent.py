@@ -23,6 +23,8 @@ def opt_out(session: Session, conversation: Conversation, now: dt.datetime) -> b
     if conversation.opted_out_at is not None:
         return False
     conversation.opted_out_at = now
+    # Whoever texts again after START must prove who they are again (docs/SAFETY.md).
+    conversation.end_verification()
     if conversation.victim is not None:
         handoffs.open_handoff(session, conversation, HandoffPriority.NORMAL, OPTED_OUT_REASON)
     return True

@@ -33,11 +33,14 @@ from services.casework import notifications, surveys
 from services.console import handoffs
 from services.conversations import consent, keywords, safety
 from services.conversations.keywords import Keyword
+from services.identity import verification
 from services.language.texts import text
 from services.messaging import leases, outbox, phones, shapes
 from services.messaging.rasa import RasaUnavailable
 from services.messaging.retry import next_attempt
 from services.runtime import Runtime
+from services.settings import Settings
+from services.victims_code.calendar import LONDON
 
 log = logging.getLogger(__name__)
 
@@ -202,7 +205,34 @@ class BotRequest:
 HANDLED = "handled"
 
 
-def start_processing(session: Session, conversation_id: int) -> BotRequest | str | None:
+def _screen(session: Session, message: Message, settings: Settings) -> None:
+    """A date of birth that came before the question was stored as sent: check it now, if it
+    is the answer, and keep only "[date of birth given]" (services/identity). The web app
+    does this as a message arrives; this catches the one that overtook the question."""
+    conversation = message.conversation
+    screened = verification.screen(
+        session, conversation, _victim(session, conversation), message.body, settings, utcnow()
+    )
+    if screened.body != message.body:
+        message.body = screened.body
+    if screened.apply is not None:
+        screened.apply()
+
+
+def for_rasa(body: str, today: dt.date) -> str:
+    """The text Rasa is given. Its REST channel reads a text that starts with "/" as an
+    intent with entities ("/affirm", '/inform{"verified": true}'), skipping the NLU: a
+    victim's words are words, so the slashes go. Dates are blanked out
+    (services/identity/verification.for_bot)."""
+    text = verification.for_bot(body, today).strip()
+    while text.startswith("/"):
+        text = text[1:].lstrip()
+    return text
+
+
+def start_processing(
+    session: Session, conversation_id: int, settings: Settings
+) -> BotRequest | str | None:
     """Deal with the oldest waiting message as far as the database allows.
 
     Returns HANDLED when it needed no bot (a keyword, an unregistered number, ...), what to
@@ -213,6 +243,7 @@ def start_processing(session: Session, conversation_id: int) -> BotRequest | str
     if message is None or (message.next_attempt_at and message.next_attempt_at > utcnow()):
         return None
     conversation = message.conversation
+    _screen(session, message, settings)
     if _route_without_bot(session, conversation, message):
         return HANDLED
     victim = conversation.victim
@@ -220,7 +251,7 @@ def start_processing(session: Session, conversation_id: int) -> BotRequest | str
     return BotRequest(
         message_id=message.id,
         sender=conversation.public_id,
-        body=message.body,
+        body=for_rasa(message.body, utcnow().astimezone(LONDON).date()),
         metadata={
             "victim_id": victim.id,
             "channel": conversation.channel.value,
@@ -321,7 +352,7 @@ def drain(rt: Runtime, conversation_id: int, owner: str) -> None:
                 return  # Another worker has it.
             step = outbox.start_send(
                 session, conversation_id, notifications.settle
-            ) or start_processing(session, conversation_id)
+            ) or start_processing(session, conversation_id, rt.settings)
             if step is None:
                 leases.release(session, conversation_id, owner)
                 return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import cast
 
@@ -30,6 +30,13 @@ from services.messaging.settlement import OnSettled
 log = logging.getLogger(__name__)
 
 
+# Looks at an arriving message's text before it is stored: returns the text to store, and
+# what to do once the message is stored (not for a duplicate). The web app passes the
+# identity check's (services/identity/verification.on_arrival), so that a date of birth
+# asked for is checked and never written.
+Screen = Callable[[Session, int, str], tuple[str, Callable[[], object] | None]]
+
+
 @dataclass(frozen=True)
 class Stored:
     message_id: int | None
@@ -49,13 +56,16 @@ def conversation_id_for(session: Session, address: str) -> int:
     return created if created is not None else session.scalars(query).one()
 
 
-def store_message(session: Session, form: Mapping[str, str]) -> Stored:
+def store_message(
+    session: Session, form: Mapping[str, str], screen: Screen | None = None
+) -> Stored:
     """Store an inbound webhook's message; a MessageSid seen before is a duplicate.
 
     Every kind of message Twilio documents is stored (services/messaging/shapes.py), from
     a phone, an alphanumeric sender ID or a short code. InvalidField (a 400, which Twilio
     does not retry) only for a form Twilio would never send: no MessageSid, a From that is
-    none of those, a NumMedia that is not a number.
+    none of those, a NumMedia that is not a number. `screen`, when given, decides what of
+    the text is stored (see Screen).
     """
     sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip()
     sender = (form.get("From") or "").strip()
@@ -78,6 +88,9 @@ def store_message(session: Session, form: Mapping[str, str]) -> Stored:
     message = shapes.classify(form, num_media)
     conversation_id = conversation_id_for(session, sender)
     now = utcnow()
+    body, after = message.body, None
+    if screen is not None:
+        body, after = screen(session, conversation_id, body)
     # The unique MessageSid decides: a retried delivery, even one racing the first, inserts
     # nothing and is answered 2xx all the same.
     message_id = insert_ignoring_duplicate(
@@ -87,7 +100,7 @@ def store_message(session: Session, form: Mapping[str, str]) -> Stored:
             "conversation_id": conversation_id,
             "direction": Direction.INBOUND,
             "author": Author.VICTIM,
-            "body": message.body,
+            "body": body,
             "num_media": message.num_media,
             "shape": message.shape,
             "details": message.details,
@@ -99,6 +112,8 @@ def store_message(session: Session, form: Mapping[str, str]) -> Stored:
     )
     if message_id is None:
         return Stored(None, duplicate=True)
+    if after is not None:
+        after()
     session.execute(
         update(Conversation)
         .where(Conversation.id == conversation_id)

@@ -48,6 +48,9 @@ class RasaStack:
     action_url: str
     env: dict[str, str]
     logs: Path
+    # Rasa's tracker store, where tests look for what Rasa was told (scripts/rasa_endpoints.py:
+    # a SQLite file beside the app's, or the `events` table of Rasa's PostgreSQL database).
+    tracker_url: str
 
 
 class RasaService:
@@ -69,11 +72,13 @@ class RasaService:
         self.close()
         require_built()
         tracker_db = f"sqlite:///{self.logs / 'app.db'}"
+        tracker_url = f"sqlite:///{self.logs / 'rasa_tracker.db'}"
         if self.db_kind == "postgresql":
             reason = postgres_unavailable_reason()
             if reason:
                 pytest.skip(f"PostgreSQL tests skipped: {reason}")
             self.pg_name, tracker_db = create_pg_database("rasa")
+            tracker_url = tracker_db
         # Nothing listens behind it until a test starts its action server and points it there.
         action_proxy = FaultProxy(0)
         env = base_env(DATABASE_URL=tracker_db, ACTION_SERVER_URL=f"{action_proxy.url}/webhook")
@@ -114,6 +119,7 @@ class RasaService:
             action_url=action_proxy.url,
             env=env,
             logs=self.logs,
+            tracker_url=tracker_url,
         )
         return self.stack
 

@@ -52,8 +52,14 @@ def test_welsh_rights_new_crime_and_preferences(
     chat = Chat(Handset(live_server.url, GWEN))
     assert chat.say("beth yw fy hawliau") == [first_reply("utter_rights_summary", "cy")]
     assert chat.say("dw i isio riportio trosedd") == [response("utter_new_crime", "cy")]
+    # Weekly is more often than every 28 days: more contact lowers protection, so the date
+    # of birth comes first (docs/SAFETY.md), and the officer is told.
     assert chat.say("negeseuon unwaith yr wythnos plis") == [
-        response("utter_pref_frequency", "cy").format(days=7)
+        response("utter_ask_dob_for_change", "cy")
+    ]
+    assert chat.say("2il o Fawrth 1984", replies=2) == [
+        response("utter_pref_frequency", "cy").format(days=7),
+        response("utter_pref_officer_told", "cy"),
     ]
     with rt.db.session() as session:
         assert session.scalars(select(Victim)).one().update_every_days == 7
@@ -143,9 +149,14 @@ def test_english_preferences_each_confirmed_and_stored(
     assert chat.say("i want to change how you contact me") == [
         first_reply("utter_ask_pref_text", "en")
     ]
-    assert chat.say("every 2 weeks please, and nothing after 9pm", replies=2) == [
+    # Both lower protection (more often; quiet hours that do not cover the old ones).
+    assert chat.say("every 2 weeks please, and nothing after 9pm") == [
+        response("utter_ask_dob_for_change", "en")
+    ]
+    assert chat.say("02/03/1984", replies=3) == [
         response("utter_pref_frequency", "en").format(days=14),
         response("utter_pref_quiet_hours", "en").format(start="21:00", end="08:00"),
+        response("utter_pref_officer_told", "en"),
     ]
     with rt.db.session() as session:
         victim = session.scalars(select(Victim)).one()

@@ -61,7 +61,7 @@ def test_update_after_the_date_of_birth(
     [update] = chat.say(dob)
     assert update.startswith(response("utter_case_update", language).split("{")[0])
     assert CASE in update and news in update and "PC Ifan Rees" in update
-    # Verified for the day: the next request needs no date of birth.
+    # Verified for VERIFY_MINUTES in this conversation: the next request needs no date of birth.
     [again] = chat.say(ask)
     assert news in again
 

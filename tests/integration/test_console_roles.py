@@ -32,6 +32,9 @@ ROUTES = [
     ("POST", "/console/accounts/1", {ADMIN}),
     ("POST", "/console/cases", {OFFICER, SUPERVISOR}),
     ("POST", "/console/conversations/{c}/notes", {OFFICER, SUPERVISOR}),
+    ("POST", "/console/victims/{v}/identity/unlock", {OFFICER, SUPERVISOR}),
+    ("POST", "/console/victims/{v}/requests/999/refuse", {OFFICER, SUPERVISOR}),  # 404
+    ("POST", "/console/victims/{v}/settings", {OFFICER, SUPERVISOR}),  # 400: no fields
     ("POST", "/console/handoffs/{h}/claim", {OFFICER, SUPERVISOR}),
 ]
 

@@ -55,7 +55,7 @@ def _inbound(
             select(Conversation.id).where(Conversation.address == sender)
         )
         assert conversation_id is not None
-        return processing.start_processing(session, conversation_id)
+        return processing.start_processing(session, conversation_id, rt.settings)
 
 
 def _outbound(rt: Runtime, conversation_id: int) -> list[Message]:

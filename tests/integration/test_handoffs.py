@@ -190,7 +190,9 @@ def _process(client: FlaskClient, settings: Settings, rt: Runtime, sender: str, 
             select(Conversation.id).where(Conversation.address == sender)
         )
         assert conversation_id is not None
-        assert processing.start_processing(session, conversation_id) == processing.HANDLED
+        assert (
+            processing.start_processing(session, conversation_id, rt.settings) == processing.HANDLED
+        )
         return conversation_id
 
 

@@ -4,6 +4,7 @@ snapshot, the real domain, and the real (test) database behind them."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,9 +19,11 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions import store
-from models import Case, CaseVictim, Channel, Conversation, Language, Victim
+from bot.actions import ActionAskIdentityDob, store
+from models import Case, CaseVictim, Channel, Conversation, Language, Victim, utcnow
 from models.db import Database
+from services.identity import verification
+from services.settings import Settings
 
 DOMAIN_PATH = Path(__file__).resolve().parents[2] / "bot" / "domain.yml"
 DATE_OF_BIRTH = dt.date(1984, 3, 2)
@@ -120,3 +123,36 @@ def run(action: Action, snapshot: Tracker) -> tuple[list[EventType], list[str]]:
 def slot_events(events: list[EventType]) -> dict[str, Any]:
     """The slots the events set, last value wins."""
     return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+@pytest.fixture
+def rules() -> Settings:
+    """Settings with the identity check's durations: 60 minutes, 15 for safe contact."""
+    return dataclasses.replace(
+        Settings.from_env(), verify_minutes=60.0, verify_minutes_safe_contact=15.0
+    )
+
+
+def ask_dob(person: Person, form: str = "update_form", language: str = "en") -> list[str]:
+    """A form asks for the date of birth (action_ask_identity_dob); what it said."""
+    snapshot = tracker(person.public_id, slots={"language": language}, active_loop=form)
+    return run(ActionAskIdentityDob(), snapshot)[1]
+
+
+def arrives(person: Person, body: str, rules: Settings) -> str:
+    """What the web app stores of an arriving message and the bot is given, with the
+    identity check done on the way (services/identity/verification.screen)."""
+    with person.db.session() as session:
+        conversation = session.get_one(Conversation, person.conversation_id)
+        screened = verification.screen(
+            session, conversation, conversation.victim, body, rules, utcnow()
+        )
+        if screened.apply is not None:
+            screened.apply()
+        return screened.body
+
+
+def verify(person: Person, rules: Settings) -> None:
+    """The victim proves who they are in their conversation."""
+    ask_dob(person)
+    arrives(person, DATE_OF_BIRTH.strftime("%d/%m/%Y"), rules)

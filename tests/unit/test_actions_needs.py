@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
@@ -138,3 +139,73 @@ def test_danger_mid_form_gives_999_and_keeps_the_answer(db: Database) -> None:
         [handoff] = session.scalars(select(Handoff)).all()
         assert handoff.priority is HandoffPriority.URGENT
     assert answered(_assessment(db))[NeedsQuestion.SAFE_NOW].value == "not_safe"
+
+
+@pytest.mark.parametrize(
+    ("slot", "said", "language", "first"),
+    [
+        ("needs_safe_now", "dw i angen cymorth", "cy", "utter_support_services"),
+        (
+            "needs_communication",
+            "can I speak to an officer please",
+            "en",
+            "utter_officer_requested",
+        ),
+        ("needs_avoid_times", "ga i siarad â swyddog", "cy", "utter_officer_requested"),
+        ("needs_contact", "I need support", "en", "utter_support_services"),
+    ],
+)
+def test_asking_for_support_or_an_officer_leaves_the_questionnaire_to_resume_later(
+    db: Database, slot: str, said: str, language: str, first: str
+) -> None:
+    person = add_person(db, language=Language(language))
+    run(ActionStartNeeds(), tracker(person.public_id, slots={"language": language}))
+    if slot != "needs_safe_now":
+        _answer(person.public_id, "needs_safe_now", "ydw" if language == "cy" else "yes")
+    slots, texts = _answer(person.public_id, slot, said, language)
+    assert slots["form_halt"] == "left" and slots["requested_slot"] is None
+    assert texts[0].startswith(response(first, language).split("{")[0])
+    assert response("utter_resume_needs", language) in texts
+    assessment = _assessment(db)
+    assert assessment.status is AssessmentStatus.PAUSED
+    assert NeedsQuestion(slot.removeprefix("needs_")) not in answered(assessment)
+    _, after = run(ActionNeedsDone(), tracker(person.public_id, slots={"form_halt": "left"}))
+    assert after == []
+    # Taken up later where it stopped: the same questionnaire, its answers kept.
+    _, texts = run(ActionStartNeeds(), tracker(person.public_id, slots={"language": language}))
+    resumed = "utter_needs_intro" if slot == "needs_safe_now" else "utter_needs_resume"
+    assert texts == [response(resumed, language)]
+    assert _assessment(db).id == assessment.id
+
+
+def test_words_that_answer_a_closed_question_are_an_answer(db: Database) -> None:
+    person = add_person(db)
+    run(ActionStartNeeds(), tracker(person.public_id))
+    slots, texts = _answer(person.public_id, "needs_safe_now", "no, I need help")
+    assert slots["needs_safe_now"] == "no, I need help"  # not safe: a high handoff
+    assert texts == [response("utter_needs_unsafe", "en")]
+    slots, _ = _answer(person.public_id, "needs_support", "emotional support please")
+    assert slots["needs_support"] == "emotional support please"
+    assert answered(_assessment(db))[NeedsQuestion.SUPPORT].value == "emotional"
+
+
+def test_asking_for_999_mid_questionnaire_gets_999_guidance(db: Database) -> None:
+    person = add_person(db, language=Language.CY)
+    run(ActionStartNeeds(), tracker(person.public_id, slots={"language": "cy"}))
+    slots, texts = _answer(person.public_id, "needs_support", "ffonio 999", "cy")
+    assert texts == [text("danger", Language.CY)] and slots["needs_support"] is None
+    with db.session() as session:
+        [handoff] = session.scalars(select(Handoff)).all()
+        assert handoff.priority is HandoffPriority.URGENT
+
+
+def test_asking_for_an_officer_by_name_is_never_an_answer(db: Database) -> None:
+    person = add_person(db, language=Language.CY)
+    run(ActionStartNeeds(), tracker(person.public_id, slots={"language": "cy"}))
+    _answer(person.public_id, "needs_safe_now", "ydw", "cy")
+    # "siarad" would be emotional support; "swyddog" asks for an officer.
+    slots, texts = _answer(person.public_id, "needs_support", "ga i siarad â swyddog plis", "cy")
+    assert slots["form_halt"] == "left"
+    assert texts[0].startswith(response("utter_officer_requested", "cy").split("{")[0])
+    slots, _ = _answer(person.public_id, "needs_support", "rhywun i siarad efo", "cy")
+    assert slots["needs_support"] == "rhywun i siarad efo"

@@ -1,4 +1,5 @@
-"""The assistant's pure logic: dates of birth, staffed hours, preferences, answers."""
+"""The assistant's pure logic: staffed hours, preferences, answers (dates of birth:
+tests/unit/test_identity.py)."""
 
 from __future__ import annotations
 
@@ -6,43 +7,11 @@ import datetime as dt
 
 import pytest
 
-from models import Channel, Language
+from models import Channel, Language, Setting
 from models.assessments import NeedsQuestion
 from services.assistant import assessments, preferences, updates
-from services.assistant.identity import parse_date_of_birth
-from services.assistant.preferences import Setting
+from services.casework.protection import QuietHours
 from services.console import staffing
-
-TODAY = dt.date(2026, 11, 27)
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "02/03/1984",
-        "2/3/84",
-        "02.03.1984",
-        "2-3-1984",
-        "020384",
-        "02031984",
-        "1984-03-02",
-        "2 March 1984",
-        "2nd of March 84",
-        "March 2nd, 1984",
-        "2 mar 1984",
-        "2 Mawrth 1984",
-        "2il o Fawrth 1984",
-        " 2/3/1984. ",
-    ],
-)
-def test_dates_of_birth_as_people_text_them(text: str) -> None:
-    assert parse_date_of_birth(text, TODAY) == dt.date(1984, 3, 2)
-
-
-@pytest.mark.parametrize("text", ["dunno", "31/02/1984", "02/03/2030", "", "my birthday"])
-def test_not_a_date_of_birth(text: str) -> None:
-    assert parse_date_of_birth(text, TODAY) is None
-
 
 LONDON = staffing.LONDON
 
@@ -73,7 +42,7 @@ def test_preferences_parsed_from_free_text() -> None:
     changes = {c.setting: c.value for c in preferences.parse("bob wythnos ar WhatsApp")}
     assert changes == {Setting.FREQUENCY: 7, Setting.CHANNEL: Channel.WHATSAPP}
     changes = {c.setting: c.value for c in preferences.parse("no texts between 10pm and 7am")}
-    assert changes == {Setting.QUIET_HOURS: (dt.time(22), dt.time(7))}
+    assert changes == {Setting.QUIET_HOURS: QuietHours(dt.time(22), dt.time(7))}
     assert {c.setting for c in preferences.parse("turn off safe contact")} == {Setting.SAFE_CONTACT}
     assert preferences.parse("what is happening") == []
 

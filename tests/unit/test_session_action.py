@@ -128,7 +128,7 @@ def test_session_started_metadata_not_carried_over(domain: DomainDict) -> None:
 
 def test_dialogue_state_is_not_carried_over(domain: DomainDict) -> None:
     snapshot = make_tracker({"language": "cy"})
-    snapshot.slots.update({"pending_question": "referral", "update_dob": "ok"})
+    snapshot.slots.update({"pending_question": "referral", "identity_dob": "[date of birth given]"})
     events, _ = run_action(snapshot, domain)
 
-    assert not [e for e in events if e.get("name") in ("pending_question", "update_dob")]
+    assert not [e for e in events if e.get("name") in ("pending_question", "identity_dob")]

@@ -12,11 +12,20 @@ from typing import Any
 from flask import Flask
 
 # Each view module adds its routes to the blueprint when imported.
-from webhooks.console import accounts, auth, cases, cli, conversations, queue, supervision
+from webhooks.console import (
+    accounts,
+    auth,
+    cases,
+    cli,
+    conversations,
+    protection,
+    queue,
+    supervision,
+)
 from webhooks.console.blueprint import bp, csrf, login_manager
 
 # The modules imported only for the routes they add.
-VIEWS = (accounts, auth, cases, conversations, queue, supervision)
+VIEWS = (accounts, auth, cases, conversations, protection, queue, supervision)
 
 
 def init_app(app: Flask) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import render_template, request
+from flask import flash, render_template, request
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -17,12 +17,12 @@ from models import (
     Conversation,
     Officer,
     Permission,
-    Victim,
     utcnow,
 )
 from services.casework import cases, scheduled_updates
 from services.console import access, audit
-from services.errors import InvalidField, NotFound
+from services.console.audit import Actor
+from services.errors import InvalidField
 from services.messaging import wake
 from services.runtime import runtime
 from services.victims_code.calendar import LONDON
@@ -33,6 +33,7 @@ from webhooks.console.forms import (
     CaseForm,
     EventForm,
     ScheduledUpdateForm,
+    SettingsForm,
     VictimForm,
 )
 
@@ -196,8 +197,10 @@ def add_victim(case_ref: str) -> BaseResponse:
     }
     with officer_session() as (db, me):
         found = _case_for(db, me, case_ref)
-        victim = cases.register_victim(db, found.case_ref, payload)
-        audit.record(db, me, AuditAction.REGISTER_VICTIM, victim_id=victim.id, case_id=found.id)
+        registration = cases.register_victim(db, found.case_ref, payload, Actor.of(me))
+        if registration.known:
+            # What the API's 201 says: the stricter settings stay in force, and which differ.
+            flash(f"{registration.victim.name}: {registration.summary()}.")
     wake.nudge(runtime().settings.worker_wake_addr)  # the welcome may go now
     return back("console.case", case_ref=case_ref)
 
@@ -230,9 +233,7 @@ def add_event(case_ref: str) -> BaseResponse:
 @requires(Permission.WORK)
 def victim(victim_id: int) -> str:
     with officer_session() as (db, me):
-        found = db.get(Victim, victim_id)
-        if found is None:
-            raise NotFound(f"no victim {victim_id}")
+        found = access.victim_for(db, me, victim_id)
         talks = list(
             db.scalars(
                 select(Conversation)
@@ -241,16 +242,21 @@ def victim(victim_id: int) -> str:
             )
         )
         context = victim_context(db, found)
-        allowed = any(access.may_see_case(db, me, c.id) for c in context["cases"]) or any(
-            access.may_see_conversation(db, me, t) for t in talks
-        )
-        if not allowed:
-            raise access.NotAllowed("this victim is not on your cases")
         audit.record(db, me, AuditAction.VIEW_PROFILE, victim_id=found.id)
+        settings_form = SettingsForm(
+            channel=found.channel.value,
+            language=found.language.value,
+            safe_contact=found.safe_contact,
+            enhanced_rights=found.enhanced_rights,
+            update_every_days=found.update_every_days,
+            quiet_start=found.quiet_start,
+            quiet_end=found.quiet_end,
+        )
         page = render_template(
             "console/victim.html",
             talks=talks,
             verified=any(verified(t) for t in talks),
+            settings_form=settings_form,
             **context,
         )
     return page

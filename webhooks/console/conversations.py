@@ -21,7 +21,9 @@ from models import (
     Victim,
     utcnow,
 )
+from services.casework import protection
 from services.console import access, audit, takeover, transcripts
+from services.identity import verification as identity
 from services.messaging import wake
 from services.runtime import runtime
 from webhooks.console.blueprint import back, bp, officer_session, requires
@@ -35,9 +37,17 @@ def verified(conversation: Conversation | None) -> bool:
 
 
 def victim_context(db: Session, victim: Victim | None) -> dict[str, Any]:
-    """The victim's profile, cases and events, needs answers and referrals; never the DOB."""
+    """The victim's profile, cases and events, needs answers and referrals, the identity
+    check's lock and the changes that wait for an officer; never the date of birth."""
     if victim is None:
-        return {"victim": None, "cases": [], "assessments": [], "referrals": []}
+        return {
+            "victim": None,
+            "cases": [],
+            "assessments": [],
+            "referrals": [],
+            "identity_locked": False,
+            "pending_requests": [],
+        }
     cases = list(
         db.scalars(
             select(Case)
@@ -58,7 +68,14 @@ def victim_context(db: Session, victim: Victim | None) -> dict[str, Any]:
     referrals = list(
         db.scalars(select(Referral).where(Referral.victim_id == victim.id).order_by(Referral.id))
     )
-    return {"victim": victim, "cases": cases, "assessments": assessments, "referrals": referrals}
+    return {
+        "victim": victim,
+        "cases": cases,
+        "assessments": assessments,
+        "referrals": referrals,
+        "identity_locked": identity.locked(victim, utcnow()),
+        "pending_requests": protection.pending(db, victim),
+    }
 
 
 @bp.get("/conversations/<int:conversation_id>")

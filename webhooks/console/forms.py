@@ -13,6 +13,7 @@ from wtforms import (
     SelectField,
     StringField,
     TextAreaField,
+    TimeField,
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -61,6 +62,24 @@ class VictimForm(FlaskForm):
     update_every_days = IntegerField(
         "Update at least every (days)", default=28, validators=[NumberRange(1, 365)]
     )
+
+
+class SettingsForm(FlaskForm):
+    """A victim's settings as an officer changes them, having spoken to the victim."""
+
+    channel = SelectField(
+        "Channel", choices=[SelectChoice(c.value, c.value.upper()) for c in Channel]
+    )
+    language = SelectField(
+        "Language", choices=[SelectChoice("en", "English"), SelectChoice("cy", "Cymraeg")]
+    )
+    safe_contact = BooleanField("Safe-contact mode (no case details in unsolicited messages)")
+    enhanced_rights = BooleanField("Enhanced rights under the Victims' Code")
+    update_every_days = IntegerField(
+        "Update at least every (days)", validators=[DataRequired(), NumberRange(1, 365)]
+    )
+    quiet_start = TimeField("Quiet hours from", validators=[DataRequired()])
+    quiet_end = TimeField("Quiet hours until", validators=[DataRequired()])
 
 
 class EventForm(FlaskForm):
