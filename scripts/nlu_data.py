@@ -3,8 +3,10 @@ comparison and the data tests.
 
 Layout: training data in nlu/en/ and nlu/cy/, plus language-neutral files at the top of
 nlu/ (nlu/entities.yml; the dialogue's own keywords in nlu/dialogue_seed.yml, whose
-examples count as language "any"); the held-out split in nlu/test/en/ and nlu/test/cy/.
-An example's language is the folder it sits in. Training never reads nlu/test/
+examples count as language "any"); the held-out split in nlu/test/en/ and nlu/test/cy/;
+the danger split in nlu/test/danger/en/ and nlu/test/danger/cy/ (held-out danger messages of
+the kinds the safety net must catch, issue 10). An example's language is the folder it sits
+in. Training never reads nlu/test/
 (scripts/train_model.sh and the Makefile leave it out).
 """
 
@@ -20,6 +22,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 NLU_DIR = ROOT / "nlu"
 TEST_DIR = NLU_DIR / "test"
+DANGER_DIR = TEST_DIR / "danger"
 LANGUAGES = ("en", "cy")
 ANY_LANGUAGE = "any"  # examples in files at the top of nlu/
 
@@ -115,6 +118,11 @@ def training_examples() -> list[Example]:
 def held_out_examples() -> list[Example]:
     """The held-out evaluation examples (nlu/test/en/, nlu/test/cy/)."""
     return examples_in(TEST_DIR)
+
+
+def danger_examples() -> list[Example]:
+    """The danger split (nlu/test/danger/en/, nlu/test/danger/cy/): every one is danger."""
+    return examples_in(DANGER_DIR)
 
 
 def training_files() -> list[Path]:

@@ -12,8 +12,10 @@ the intents in that language's held-out split (nlu_fallback is never a right ans
 lowers recall, but it is not itself averaged in). `report_danger` recall counts a message
 as caught when the model says report_danger OR the safety net
 (services.conversations.safety.in_danger) fires, because the two run side by side in the
-assistant and the model can never veto the net. It exits 1 below: macro-F1 0.90 in English,
-0.85 in Welsh, danger recall 1.0.
+assistant and the model can never veto the net. The danger split (nlu/test/danger/, issue 10:
+Welsh mutations, Welsh mixed with English, indirect danger) is scored the same way, for
+danger recall only. It exits 1 below: macro-F1 0.90 in English, 0.85 in Welsh, danger recall
+1.0 on the held-out split and on the danger split.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scripts.nlu_data import LANGUAGES, ROOT, Example, held_out_examples
+from scripts.nlu_data import LANGUAGES, ROOT, Example, danger_examples, held_out_examples
 from services.conversations.safety import in_danger
 
 RASA_PYTHON = ROOT / ".venvs" / "rasa" / "bin" / "python"
@@ -92,6 +94,47 @@ class LanguageReport:
                 f"< {MIN_DANGER_RECALL} (missed: {'; '.join(self.danger_missed)})"
             )
         return reasons
+
+
+@dataclass
+class DangerReport:
+    """Danger recall on the danger split of one language: the model, the net, either."""
+
+    language: str
+    examples: int
+    recall: float
+    recall_model: float
+    recall_net: float
+    missed: list[str] = field(default_factory=list)
+
+    def failures(self) -> list[str]:
+        """Why this language's danger split is below the bar (empty when it passes)."""
+        if self.recall >= MIN_DANGER_RECALL:
+            return []
+        return [
+            f"{self.language}: danger split recall {self.recall:.3f} < {MIN_DANGER_RECALL} "
+            f"(missed: {'; '.join(self.missed)})"
+        ]
+
+
+def score_danger(
+    language: str,
+    examples: list[Example],
+    parses: dict[str, Parse],
+    danger_net: Callable[[str], bool] = in_danger,
+) -> DangerReport:
+    """Recall of report_danger, the safety net, and the two together, on danger examples."""
+    by_model = {e.text for e in examples if parses[e.text].intent == DANGER}
+    by_net = {e.text for e in examples if danger_net(e.text)}
+    missed = [e.text for e in examples if e.text not in by_model | by_net]
+    return DangerReport(
+        language=language,
+        examples=len(examples),
+        recall=_ratio(len(examples) - len(missed), len(examples)),
+        recall_model=_ratio(len(by_model), len(examples)),
+        recall_net=_ratio(len(by_net), len(examples)),
+        missed=missed,
+    )
 
 
 def parse_with_model(model: Path, texts: list[str], workdir: Path) -> dict[str, Parse]:
@@ -162,10 +205,7 @@ def score_language(
         f1 = _ratio(2 * precision * recall, precision + recall)
         scores.append(IntentScore(intent, tp + fn, precision, recall, f1))
 
-    danger = [e for e in examples if e.intent == DANGER]
-    by_model = {e.text for e in danger if parses[e.text].intent == DANGER}
-    by_net = {e.text for e in danger if danger_net(e.text)}
-    missed = [e.text for e in danger if e.text not in by_model | by_net]
+    danger = score_danger(language, [e for e in examples if e.intent == DANGER], parses, danger_net)
 
     with_entities = [e for e in examples if expected_entities(e.annotated)]
     entities_right = sum(
@@ -177,9 +217,9 @@ def score_language(
         macro_f1=_ratio(sum(s.f1 for s in scores), len(scores)),
         accuracy=_ratio(sum(g == p for g, p in zip(gold, predicted, strict=True)), len(gold)),
         fallback_rate=_ratio(sum(p == FALLBACK for p in predicted), len(predicted)),
-        danger_recall=_ratio(len(danger) - len(missed), len(danger)),
-        danger_recall_model=_ratio(len(by_model), len(danger)),
-        danger_recall_net=_ratio(len(by_net), len(danger)),
+        danger_recall=danger.recall,
+        danger_recall_model=danger.recall_model,
+        danger_recall_net=danger.recall_net,
         entity_accuracy=_ratio(entities_right, len(with_entities)) if with_entities else None,
         intents=scores,
         errors=[
@@ -187,7 +227,7 @@ def score_language(
             for e in examples
             if parses[e.text].intent != e.intent
         ],
-        danger_missed=missed,
+        danger_missed=danger.missed,
     )
 
 
@@ -206,6 +246,27 @@ def evaluate(
         for language in LANGUAGES
     }
     return reports, parses
+
+
+def evaluate_danger(parses: dict[str, Parse]) -> dict[str, DangerReport]:
+    """Score the danger split per language, from parses that include its texts."""
+    examples = danger_examples()
+    return {
+        language: score_danger(language, [e for e in examples if e.language == language], parses)
+        for language in LANGUAGES
+    }
+
+
+def format_danger(reports: dict[str, DangerReport]) -> str:
+    """The danger split's recall per language, and what was missed."""
+    lines = ["danger split (nlu/test/danger/)  examples  recall (model | net | both)"]
+    for r in reports.values():
+        lines.append(
+            f"{r.language:<32} {r.examples:>8}  {r.recall_model:.3f} | {r.recall_net:.3f}"
+            f" | {r.recall:.3f}"
+        )
+        lines.extend(f"  missed: {text}" for text in r.missed)
+    return "\n".join(lines)
 
 
 def format_report(reports: dict[str, LanguageReport], show_errors: bool = False) -> str:
@@ -280,14 +341,28 @@ def main(argv: list[str] | None = None) -> int:
     if not args.model.exists():
         print(f"nlu_eval: no model at {args.model}; run `make model` first", file=sys.stderr)
         return 2
-    reports, _ = evaluate(args.model, args.out)
+    reports, parses = evaluate(args.model, args.out, [e.text for e in danger_examples()])
+    danger = evaluate_danger(parses)
     print(format_report(reports, show_errors=args.errors))
-    (args.out / "summary.json").write_text(json.dumps(summary(reports), indent=2) + "\n")
-    failures = [reason for r in reports.values() for reason in r.failures()]
+    print()
+    print(format_danger(danger))
+    figures = summary(reports)
+    for language, r in danger.items():
+        figures[language]["danger_split"] = {
+            "examples": r.examples,
+            "recall": round(r.recall, 4),
+            "recall_model": round(r.recall_model, 4),
+            "recall_net": round(r.recall_net, 4),
+        }
+    (args.out / "summary.json").write_text(json.dumps(figures, indent=2) + "\n")
+    failures = [reason for r in [*reports.values(), *danger.values()] for reason in r.failures()]
     if failures:
         print("\nNLU evaluation FAILED:\n  " + "\n  ".join(failures), file=sys.stderr)
         return 1
-    print("\nNLU evaluation passed (macro-F1 en >= 0.90, cy >= 0.85, danger recall 1.0).")
+    print(
+        "\nNLU evaluation passed (macro-F1 en >= 0.90, cy >= 0.85, danger recall 1.0 on the "
+        "held-out and danger splits)."
+    )
     return 0
 
 

@@ -10,11 +10,13 @@ import yaml
 
 from scripts.nlu_data import (
     CONTRACT_INTENTS,
+    DANGER_DIR,
     LANGUAGES,
     NLU_DIR,
     ROOT,
     TEST_DIR,
     Example,
+    danger_examples,
     held_out_examples,
     normalise,
     read_examples,
@@ -139,8 +141,22 @@ def test_training_never_reads_the_held_out_split() -> None:
 def test_every_held_out_file_sits_in_a_language_folder() -> None:
     # The evaluation takes an example's language from its folder; a held-out file
     # anywhere else would be scored in no language.
+    # The danger split (nlu/test/danger/<language>/) is scored on its own.
     for path in TEST_DIR.rglob("*.yml"):
-        assert path.parent.parent == TEST_DIR and path.parent.name in LANGUAGES, path
+        assert path.parent.parent in (TEST_DIR, DANGER_DIR), path
+        assert path.parent.name in LANGUAGES, path
+
+
+def test_the_danger_split_is_danger_in_both_languages_and_never_trained_on(
+    training: list[Example], held_out: list[Example]
+) -> None:
+    danger = danger_examples()
+    assert {e.language for e in danger} == set(LANGUAGES)
+    assert {e.intent for e in danger} == {"report_danger"}
+    seen = {normalise(e.text) for e in training + held_out}
+    assert [e.text for e in danger if normalise(e.text) in seen] == []
+    texts = [normalise(e.text) for e in danger]
+    assert sorted({t for t in texts if texts.count(t) > 1}) == []
 
 
 @pytest.mark.parametrize("which", ["training", "held_out"])
