@@ -355,7 +355,8 @@ def main(argv: list[str] | None = None) -> int:
             "recall_net": round(r.recall_net, 4),
         }
     (args.out / "summary.json").write_text(json.dumps(figures, indent=2) + "\n")
-    failures = [reason for r in [*reports.values(), *danger.values()] for reason in r.failures()]
+    failures = [reason for r in reports.values() for reason in r.failures()]
+    failures += [reason for d in danger.values() for reason in d.failures()]
     if failures:
         print("\nNLU evaluation FAILED:\n  " + "\n  ".join(failures), file=sys.stderr)
         return 1
