@@ -32,8 +32,11 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Stored:
+    """An inbound message as stored: its id (None for a duplicate) and what it said."""
+
     message_id: int | None
     duplicate: bool
+    body: str = ""
 
 
 def conversation_id_for(session: Session, address: str) -> int:
@@ -62,6 +65,7 @@ def store_message(session: Session, form: Mapping[str, str]) -> Stored:
         num_media = int(form.get("NumMedia") or 0)
     except ValueError:
         raise InvalidField("NumMedia", "must be a whole number") from None
+    body = form.get("Body") or ""
     conversation_id = conversation_id_for(session, sender)
     now = utcnow()
     # The unique MessageSid decides: a retried delivery, even one racing the first, inserts
@@ -73,7 +77,7 @@ def store_message(session: Session, form: Mapping[str, str]) -> Stored:
             "conversation_id": conversation_id,
             "direction": Direction.INBOUND,
             "author": Author.VICTIM,
-            "body": form.get("Body") or "",
+            "body": body,
             "num_media": num_media,
             "twilio_sid": sid,
             "status": MessageStatus.RECEIVED,
@@ -90,7 +94,7 @@ def store_message(session: Session, form: Mapping[str, str]) -> Stored:
         .execution_options(synchronize_session=False)
     )
     log.info("stored inbound %s from %s on %s", sid, phones.redact(number), channel.value)
-    return Stored(message_id, duplicate=False)
+    return Stored(message_id, duplicate=False, body=body)
 
 
 def record_status(session: Session, form: Mapping[str, str], on_settled: OnSettled) -> None:

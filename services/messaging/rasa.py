@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass, field
 from typing import Any
 
 import requests
@@ -12,6 +13,25 @@ from services.settings import Settings
 
 class RasaUnavailable(Exception):
     """Rasa did not answer in time, or answered with an error: try again later."""
+
+
+# The custom payload our action server answers with when an action raised
+# (bot/action_server.py), instead of Rasa's silence: {"action_failed": "<action name>"}.
+ACTION_FAILED = "action_failed"
+
+
+@dataclass(frozen=True)
+class BotAnswer:
+    """What Rasa's REST channel answered: the texts for the victim, in order, and the names of
+    the actions that failed on the way (reported by our action server)."""
+
+    texts: list[str]
+    failed_actions: list[str] = field(default_factory=list)
+
+    @property
+    def silent(self) -> bool:
+        """Nothing for the victim, or something broke: they must not be left with it."""
+        return not self.texts or bool(self.failed_actions)
 
 
 class RasaClient:
@@ -52,8 +72,14 @@ class RasaClient:
             self._failed_since_success = True
         return RasaUnavailable(reason)
 
-    def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[str]:
-        """The bot's replies to `text` from `sender`, in order."""
+    def send(self, sender: str, text: str, metadata: dict[str, Any]) -> BotAnswer:
+        """The bot's replies to `text` from `sender`, in order.
+
+        Rasa's REST channel answers 200 with an empty list when the action server is down or
+        an action fails (it logs the error and carries on): that is a BotAnswer with no
+        texts, not an error. Raises RasaUnavailable on a timeout, a refused connection, a
+        non-200 status or a body that is not a JSON list.
+        """
         try:
             response = self._http().post(
                 self.url,
@@ -70,4 +96,12 @@ class RasaClient:
             raise self._failed("rasa answered something that is not JSON") from exc
         if not isinstance(replies, list):
             raise self._failed("rasa answered JSON that is not a list")
-        return [r["text"] for r in replies if isinstance(r, dict) and r.get("text")]
+        items = [r for r in replies if isinstance(r, dict)]
+        return BotAnswer(
+            texts=[r["text"] for r in items if r.get("text")],
+            failed_actions=[
+                str(r["custom"][ACTION_FAILED])
+                for r in items
+                if isinstance(r.get("custom"), dict) and r["custom"].get(ACTION_FAILED)
+            ],
+        )
