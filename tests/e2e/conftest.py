@@ -4,6 +4,7 @@ the web app and a worker per test, with the dev phone standing in for Twilio."""
 from __future__ import annotations
 
 import dataclasses
+import secrets
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -72,7 +73,12 @@ class RasaService:
             self.pg_name, tracker_db = create_pg_database("rasa")
         # Nothing listens behind it until a test starts its action server and points it there.
         action_proxy = FaultProxy(0)
-        env = base_env(DATABASE_URL=tracker_db, ACTION_SERVER_URL=f"{action_proxy.url}/webhook")
+        env = base_env(
+            DATABASE_URL=tracker_db,
+            ACTION_SERVER_URL=f"{action_proxy.url}/webhook",
+            # Rasa sends it with every action call; each test's action server requires it.
+            ACTION_SERVER_TOKEN=secrets.token_urlsafe(24),
+        )
         endpoints = self.logs / "endpoints.yml"
         subprocess.run(
             [str(APP_PY), str(ROOT / "scripts/rasa_endpoints.py"), str(endpoints)],
@@ -137,6 +143,27 @@ def rasa_stack(rasa_service: RasaService) -> RasaStack:
     return rasa_service.get()
 
 
+def start_action_server(env: dict[str, str], log_dir: Path, name: str = "actions") -> Process:
+    """Our action server (`python -m bot.action_server`, as `make run` starts it) on a spare
+    port of the loopback, answering /health."""
+    actions, _ = start_http(
+        name,
+        lambda port: [str(APP_PY), "-m", "bot.action_server", "--port", str(port)],
+        lambda port: f"http://127.0.0.1:{port}/health",
+        env,
+        log_dir,
+        60,
+    )
+    return actions
+
+
+def port_of(process: Process) -> int:
+    """The port a server started by `start_http` was given (the last argument)."""
+    args = process.popen.args
+    assert isinstance(args, list)
+    return int(args[-1])
+
+
 @pytest.fixture
 def action_server(database_url: str, rasa_stack: RasaStack, tmp_path: Path) -> Iterator[Process]:
     """The real action server on this test's database, where Rasa's action proxy points.
@@ -145,22 +172,8 @@ def action_server(database_url: str, rasa_stack: RasaStack, tmp_path: Path) -> I
     is new for each test; an action server starts in a few seconds, so each test has its own.
     """
     env = {**rasa_stack.env, "DATABASE_URL": database_url}
-    actions, port = start_http(
-        "actions",
-        lambda port: [
-            str(APP_PY),
-            "-m",
-            "rasa_sdk",
-            "--actions",
-            "bot.actions",
-            "--port",
-            str(port),
-        ],
-        lambda port: f"http://127.0.0.1:{port}/health",
-        env,
-        tmp_path,
-        60,
-    )
+    actions = start_action_server(env, tmp_path)
+    port = port_of(actions)
     try:
         rasa_stack.action_proxy.target_port = port
         rasa_stack.action_proxy.mode = "pass"
