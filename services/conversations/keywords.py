@@ -24,13 +24,15 @@ class Keyword(enum.Enum):
 
 
 # English: Twilio's defaults for long codes (STOP ... CANCEL; START, YES, UNSTOP; HELP, INFO).
-# Welsh: STOPIO (stop), DECHRAU (start), CYMORTH (help), as our own texts tell victims.
+# Welsh: STOPIO (stop), DECHRAU (start), CYMORTH (help), as our own texts tell victims, and
+# the polite imperatives people also send, STOPIWCH and DECHREUWCH.
 KEYWORDS: dict[str, Keyword] = {
     **dict.fromkeys(
-        ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE", "STOPIO"],
+        ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"],
         Keyword.OPT_OUT,
     ),
-    **dict.fromkeys(["START", "YES", "UNSTOP", "DECHRAU"], Keyword.OPT_IN),
+    **dict.fromkeys(["STOPIO", "STOPIWCH"], Keyword.OPT_OUT),
+    **dict.fromkeys(["START", "YES", "UNSTOP", "DECHRAU", "DECHREUWCH"], Keyword.OPT_IN),
     **dict.fromkeys(["HELP", "INFO", "CYMORTH"], Keyword.HELP),
 }
 

@@ -63,6 +63,7 @@ REPEAT_REASON = "the same message again and again: an auto-responder, or someone
 
 # Why an officer is asked to read a message the assistant could not answer.
 RASA_DOWN_REASON = "the assistant could not answer in time: please read their message"
+# (Rasa or its action server down, stalled or refusing past RASA_GIVE_UP_SECONDS.)
 NO_ANSWER_REASON = "the assistant had no answer: please read their message"
 ACTION_FAILED_REASON = "the assistant failed while answering: please read their message"
 
@@ -192,7 +193,13 @@ def start_processing(session: Session, conversation_id: int) -> BotRequest | str
 
 
 def ask_bot(rt: Runtime, request: BotRequest) -> BotAnswer | RasaUnavailable:
-    """Rasa's replies (outside any transaction), or why there are none yet."""
+    """Rasa's replies (outside any transaction), or why there are none yet.
+
+    The assistant is Rasa and its action server: without the second, Rasa would answer, but
+    wrongly (it carries on without the actions), so the message waits for both.
+    """
+    if not rt.rasa.actions_ready():
+        return RasaUnavailable("the action server does not answer, or refuses our token")
     try:
         return rt.rasa.send(request.sender, request.body, request.metadata)
     except RasaUnavailable as exc:

@@ -403,12 +403,14 @@ THREAT = Slot.of(
         *["threats", "threatening to", "threatened to", "death threats", "going to kill"],
         *["will kill", "wants to kill", "said he would kill", "coming to get me"],
         *["going to get me", "out to get me", "will find me", "going to find me"],
-        *["come after me", "coming after me", "kill me", "killing me"],
+        *["come after me", "coming after me", "kill me", "killing me", "watch your back"],
+        *["watch my back", "teach me a lesson", "youre dead", "you are dead"],
     ],
     welsh=[
         *["bygwth", "bygythiad", "bygythiadau", "ymosod arna i", "ymosod arnaf"],
         *["ymosod arnon ni", "ymosod arnom", "ymosod ar y plant", "ymosod ar"],
-        *["mynd i lladd", "am lladd", "dod i fy cael", "dod i cael fi"],
+        *["mynd i lladd", "am lladd", "dod i fy cael", "dod i cael fi", "gwylia dy cefn"],
+        "gwylia dy hun",
     ],
 )
 

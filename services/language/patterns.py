@@ -19,8 +19,8 @@ A `Pattern` is a sequence of `Slot`s, each a set of phrases in English and Welsh
 matches when each slot's phrase follows the one before, whichever language each is in ("mae
 ganddo knife", "he's got a gyllell"). A `Gap` lets a few words come between two slots, and
 `END` says the message must end there. Matching builds, once per message, the lattice of
-every slot phrase that starts at every word (one dict lookup per word n-gram), then walks the
-patterns over it.
+every slot phrase that starts at every word (one set lookup per word n-gram that can still
+grow into a phrase), then walks the patterns from where their first slot was found.
 """
 
 from __future__ import annotations
@@ -260,7 +260,12 @@ class Reader:
     index: dict[str, set[str]] = field(default_factory=dict)
     # A mutated Welsh form -> the radical words (in the lists) it may be.
     radicals: dict[str, set[str]] = field(default_factory=dict)
-    longest: int = 1
+    # Every index key and the words it starts with ("at", "at the", "at the door"): an
+    # n-gram that is none of these cannot grow into a phrase, so its start is done with.
+    prefixes: frozenset[str] = frozenset()
+    # Each pattern's first slot (None when it starts otherwise): walked only from the words
+    # where that slot was found.
+    starts: tuple[str | None, ...] = ()
 
     @classmethod
     def compile(cls, patterns: Sequence[Pattern]) -> Reader:
@@ -282,7 +287,6 @@ class Reader:
                 if form not in english:
                     radicals[form].add(radical)
         index: dict[str, set[str]] = defaultdict(set)
-        longest = 1
         for slot in slots.values():
             for phrase in (*slot.english, *slot.welsh):
                 fillers = FILLERS.intersection(normalise(phrase).split())
@@ -292,8 +296,14 @@ class Reader:
                 words = canonical(phrase)
                 if words:
                     index[" ".join(words)].add(slot.name)
-                    longest = max(longest, len(words))
-        return cls(patterns, dict(index), dict(radicals), longest)
+        prefixes = frozenset(
+            " ".join(key.split()[:n]) for key in index for n in range(1, len(key.split()) + 1)
+        )
+        starts = tuple(
+            p.elements[0].name if p.elements and isinstance(p.elements[0], Slot) else None
+            for p in patterns
+        )
+        return cls(patterns, dict(index), dict(radicals), prefixes, starts)
 
     def words(self, text: str) -> list[tuple[str, ...]]:
         """Each word of `text` as read: itself, and the radicals it may be a form of."""
@@ -303,10 +313,21 @@ class Reader:
         """For each word: the slots with a phrase starting there, and where each may end."""
         lattice: list[dict[str, set[int]]] = [defaultdict(set) for _ in range(len(words) + 1)]
         for start in range(len(words)):
-            for length in range(1, min(self.longest, len(words) - start) + 1):
-                for combo in itertools.product(*words[start : start + length]):
-                    for slot in self.index.get(" ".join(combo), ()):
-                        lattice[start][slot].add(start + length)
+            grams = [w for w in words[start] if w in self.prefixes]
+            stop = start + 1
+            while grams:
+                for gram in grams:
+                    for slot in self.index.get(gram, ()):
+                        lattice[start][slot].add(stop)
+                if stop == len(words):
+                    break
+                grams = [
+                    grown
+                    for gram in grams
+                    for w in words[stop]
+                    if (grown := f"{gram} {w}") in self.prefixes
+                ]
+                stop += 1
         return lattice
 
     def find(self, text: str) -> Match | None:
@@ -317,7 +338,10 @@ class Reader:
         lattice = self._lattice(words)
         end = len(words)
         for start in range(end):
-            for pattern in self.patterns:
+            found = lattice[start]
+            for pattern, first in zip(self.patterns, self.starts, strict=True):
+                if first is not None and first not in found:
+                    continue
                 stop = _walk(pattern.elements, {start}, lattice, end)
                 if stop is not None:
                     return Match(tuple(w[0] for w in words[start:stop]))

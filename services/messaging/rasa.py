@@ -1,8 +1,10 @@
-"""The port to the Rasa server: its REST channel, one message at a time."""
+"""The port to the assistant: Rasa's REST channel, one message at a time, and whether Rasa's
+action server is there to run its actions."""
 
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +14,15 @@ from services.settings import Settings
 
 
 class RasaUnavailable(Exception):
-    """Rasa did not answer in time, or answered with an error: try again later."""
+    """Rasa did not answer in time, or answered with an error, or its action server is not
+    there: try again later."""
+
+
+# How long the action server is taken to be there after it last said so. A message that
+# reached Rasa while it was not would be answered wrongly (Rasa carries on without the
+# action's events: a failed session start ends in "Sorry, I didn't understand"), so the
+# worker asks first; at most this often while the answer is yes.
+ACTIONS_CHECK_SECONDS = 2.0
 
 
 # The custom payload our action server answers with when an action raised
@@ -40,6 +50,11 @@ class RasaClient:
     def __init__(self, settings: Settings) -> None:
         self.url = f"{settings.rasa_url}/webhooks/rest/webhook"
         self.timeout = settings.rasa_timeout
+        # Rasa's token on a call that runs nothing: 200 means the action server is up and
+        # takes the token Rasa sends (bot/action_server.py).
+        self.actions_url = f"{settings.action_server_url}/actions"
+        self.action_token = settings.action_server_token
+        self._actions_ok_until = 0.0
         self._local = threading.local()
         self._sessions: list[requests.Session] = []
         self._lock = threading.Lock()
@@ -66,6 +81,25 @@ class RasaClient:
         with self._lock:
             was_failing, self._failed_since_success = self._failed_since_success, False
         return was_failing
+
+    def actions_ready(self) -> bool:
+        """Whether the action server answers and takes the token; asked at most every
+        ACTIONS_CHECK_SECONDS while it does, every time while it does not."""
+        now = time.monotonic()
+        with self._lock:
+            if now < self._actions_ok_until:
+                return True
+        try:
+            response = self._http().get(
+                self.actions_url, params={"token": self.action_token}, timeout=(3.05, 5)
+            )
+        except requests.RequestException:
+            return False
+        if response.status_code != 200:
+            return False
+        with self._lock:
+            self._actions_ok_until = now + ACTIONS_CHECK_SECONDS
+        return True
 
     def _failed(self, reason: str) -> RasaUnavailable:
         with self._lock:

@@ -187,7 +187,10 @@ def settings(settings: Settings, rasa_stack: RasaStack, action_server: Process) 
     """The test's settings, pointed at the real Rasa (through the fault proxy)."""
     rasa_stack.proxy.mode = "pass"
     return dataclasses.replace(
-        settings, rasa_url=rasa_stack.proxy.url, action_server_url=rasa_stack.action_url
+        settings,
+        rasa_url=rasa_stack.proxy.url,
+        action_server_url=rasa_stack.action_url,
+        action_server_token=rasa_stack.env["ACTION_SERVER_TOKEN"],
     )
 
 
@@ -239,5 +242,6 @@ def env_for(settings: Settings, **extra: str) -> dict[str, str]:
         RETRY_CAP_SECONDS=str(settings.retry_cap_seconds),
         TWILIO_TIMEOUT_SECONDS=str(settings.twilio_timeout),
         RASA_TIMEOUT_SECONDS=str(settings.rasa_timeout),
+        ACTION_SERVER_TOKEN=settings.action_server_token,
         **extra,
     )

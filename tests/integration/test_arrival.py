@@ -98,10 +98,10 @@ def test_stop_with_a_photo_opts_out_at_once(
 def test_twilio_advanced_opt_out_is_honoured_and_not_answered_twice(
     client: FlaskClient, settings: Settings, rt: Runtime, victims: None
 ) -> None:
-    # A force added STOPIWCH to its Messaging Service: Twilio matched it, opted the number
-    # out, sent its own confirmation, and says so in OptOutType. We record it; a second
-    # confirmation would be refused (21610) and, worse, doubled.
-    _deliver(client, settings, GWEN, "STOPIWCH", OptOutType="STOP")
+    # A force added DIWEDD ("end") to its Messaging Service: not one of our words, but Twilio
+    # matched it, opted the number out, sent its own confirmation, and says so in
+    # OptOutType. We record it; a second confirmation would be refused (21610), or doubled.
+    _deliver(client, settings, GWEN, "DIWEDD", OptOutType="STOP")
     assert _conversation(rt, GWEN).opted_out_at is not None
     assert _messages(rt, Direction.OUTBOUND) == []
     assert [h.reason for h in _handoffs(rt)] == [OPTED_OUT_REASON]

@@ -23,6 +23,7 @@ from services.conversations.keywords import Keyword, from_opt_out_type, match
         "revoke",
         "STOPIO",
         "stopio.",
+        "Stopiwch",
         "\u00a0stop\u00a0",
         "“stop”",
     ],
@@ -31,7 +32,7 @@ def test_opt_out_words(body: str) -> None:
     assert match(body) is Keyword.OPT_OUT
 
 
-@pytest.mark.parametrize("body", ["START", "yes", "Unstop", "dechrau!", " DECHRAU "])
+@pytest.mark.parametrize("body", ["START", "yes", "Unstop", "dechrau!", " DECHRAU ", "Dechreuwch"])
 def test_opt_in_words(body: str) -> None:
     assert match(body) is Keyword.OPT_IN
 

@@ -104,6 +104,8 @@ MIXED = [
     "ma fe wedi threatenio fi eto",
     "he keeps hitting fi",
     "ma fe'n waving a knife",
+    "he sent a message saying watch your back",
+    "mae o wedi deud gwylia dy gefn",
     "hes wrth y drws",
     "mae cyllell on him",
 ]
