@@ -214,6 +214,7 @@ def running_stack(work: Path, database_url: str) -> Iterator[Stack]:
         ACTION_SERVER_URL=f"{action_url}/webhook",
         API_TOKEN=api_token,
         SECRET_KEY=uuid.uuid4().hex,
+        ACTION_SERVER_TOKEN=uuid.uuid4().hex,
         WORKER_WAKE_ADDR=f"127.0.0.1:{wake_port}",
         TWILIO_API_BASE_URL=f"{base}/devphone",
         # Capacity, not Twilio's pace: the per-sender rate limit is off here (bench.dispatch

@@ -305,8 +305,14 @@ class Message(Base):
     needs_reconcile: Mapped[bool] = mapped_column(default=False)
     # Only the confirmation of an opt-out may reach an opted-out number.
     bypass_opt_out: Mapped[bool] = mapped_column(default=False)
-    # Lower goes first: replies in a conversation go ahead of bulk notifications.
+    # Lower goes first: replies in a conversation go ahead of bulk notifications. Urgent
+    # messages (below 0: 999 guidance) are sent without the conversation's lease, by
+    # whichever worker claims them first (services/messaging/outbox.claim_urgent).
     priority: Mapped[int] = mapped_column(default=0)
+    # Who is sending an urgent message, and until when that claim holds: a claim that runs
+    # out (its worker died mid-send) is taken over, and Twilio asked first.
+    claim_owner: Mapped[str | None] = mapped_column(String(100))
+    claim_until: Mapped[Timestamp | None]
     # The approved WhatsApp template that may carry this message outside the 24-hour window
     # (its ContentSid, and its ContentVariables as JSON), when it has one.
     content_sid: Mapped[str | None] = mapped_column(String(64))

@@ -12,7 +12,9 @@ examples count as language "any"). Under nlu/test/, which training never reads
   never tuned on (issue 13);
 - the tuning split, nlu/test/tuning/en/ and nlu/test/tuning/cy/: messages like the hard
   ones that training data and settings may be tuned against, so that the other two stay
-  unseen.
+  unseen;
+- the danger split, nlu/test/danger/en/ and nlu/test/danger/cy/: held-out danger messages
+  of the kinds the safety net must catch (issue 10); every one is danger.
 
 An example's language is the folder it sits in.
 """
@@ -31,6 +33,7 @@ NLU_DIR = ROOT / "nlu"
 TEST_DIR = NLU_DIR / "test"
 HARD_DIR = TEST_DIR / "hard"
 TUNING_DIR = TEST_DIR / "tuning"
+DANGER_DIR = TEST_DIR / "danger"
 LANGUAGES = ("en", "cy")
 ANY_LANGUAGE = "any"  # examples in files at the top of nlu/
 
@@ -136,6 +139,11 @@ def hard_examples() -> list[Example]:
 def tuning_examples() -> list[Example]:
     """The tuning split (nlu/test/tuning/en/, nlu/test/tuning/cy/)."""
     return examples_in(TUNING_DIR)
+
+
+def danger_examples() -> list[Example]:
+    """The danger split (nlu/test/danger/en/, nlu/test/danger/cy/): every one is danger."""
+    return examples_in(DANGER_DIR)
 
 
 def training_files() -> list[Path]:

@@ -15,8 +15,11 @@ precision, recall and F1, and the intent macro-F1: the mean F1 over the intents 
 language's split (nlu_fallback is never a right answer, so it lowers recall, but it is not
 itself averaged in). `report_danger` recall counts a message as caught when the model says
 report_danger OR the safety net (services.conversations.safety.in_danger) fires, because
-the two run side by side in the assistant and the model can never veto the net. It exits 1
-below a bar (BARS: macro-F1 per split and language, danger recall 1.0 on every gated split).
+the two run side by side in the assistant and the model can never veto the net. The danger
+split (nlu/test/danger/, issue 10: Welsh mutations, Welsh mixed with English, indirect
+danger) is scored the same way, for danger recall only. It exits 1 below a bar (SPLITS:
+macro-F1 per split and language, danger recall 1.0 on every gated split and on the danger
+split).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from scripts.nlu_data import (
     LANGUAGES,
     ROOT,
     Example,
+    danger_examples,
     hard_examples,
     held_out_examples,
     tuning_examples,
@@ -92,6 +96,8 @@ SPLITS = {
 }
 # What `make nlu-eval` scores and gates.
 GATED_SPLITS = ("held_out", "hard")
+# The danger split (issue 10) is all danger: only its recall, model or net, is gated.
+MIN_DANGER_RECALL = 1.0
 
 _ENTITY = re.compile(r"\[([^\]]*)\]\{([^}]*)\}")
 
@@ -197,6 +203,47 @@ def _ratio(part: float, whole: float) -> float:
     return part / whole if whole else 0.0
 
 
+@dataclass
+class DangerReport:
+    """Danger recall on the danger split of one language: the model, the net, either."""
+
+    language: str
+    examples: int
+    recall: float
+    recall_model: float
+    recall_net: float
+    missed: list[str] = field(default_factory=list)
+
+    def failures(self) -> list[str]:
+        """Why this language's danger split is below the bar (empty when it passes)."""
+        if self.recall >= MIN_DANGER_RECALL:
+            return []
+        return [
+            f"{self.language}: danger split recall {self.recall:.3f} < {MIN_DANGER_RECALL} "
+            f"(missed: {'; '.join(self.missed)})"
+        ]
+
+
+def score_danger(
+    language: str,
+    examples: list[Example],
+    parses: dict[str, Parse],
+    danger_net: Callable[[str], bool] = in_danger,
+) -> DangerReport:
+    """Recall of report_danger, the safety net, and the two together, on danger examples."""
+    by_model = {e.text for e in examples if parses[e.text].intent == DANGER}
+    by_net = {e.text for e in examples if danger_net(e.text)}
+    missed = [e.text for e in examples if e.text not in by_model | by_net]
+    return DangerReport(
+        language=language,
+        examples=len(examples),
+        recall=_ratio(len(examples) - len(missed), len(examples)),
+        recall_model=_ratio(len(by_model), len(examples)),
+        recall_net=_ratio(len(by_net), len(examples)),
+        missed=missed,
+    )
+
+
 def score_language(
     language: str,
     examples: list[Example],
@@ -217,10 +264,7 @@ def score_language(
         f1 = _ratio(2 * precision * recall, precision + recall)
         scores.append(IntentScore(intent, tp + fn, precision, recall, f1))
 
-    danger = [e for e in examples if e.intent == DANGER]
-    by_model = {e.text for e in danger if parses[e.text].intent == DANGER}
-    by_net = {e.text for e in danger if danger_net(e.text)}
-    missed = [e.text for e in danger if e.text not in by_model | by_net]
+    danger = score_danger(language, [e for e in examples if e.intent == DANGER], parses, danger_net)
 
     with_entities = [e for e in examples if expected_entities(e.annotated)]
     entities_right = sum(
@@ -233,9 +277,9 @@ def score_language(
         macro_f1=_ratio(sum(s.f1 for s in scores), len(scores)),
         accuracy=_ratio(sum(g == p for g, p in zip(gold, predicted, strict=True)), len(gold)),
         fallback_rate=_ratio(sum(p == FALLBACK for p in predicted), len(predicted)),
-        danger_recall=_ratio(len(danger) - len(missed), len(danger)),
-        danger_recall_model=_ratio(len(by_model), len(danger)),
-        danger_recall_net=_ratio(len(by_net), len(danger)),
+        danger_recall=danger.recall,
+        danger_recall_model=danger.recall_model,
+        danger_recall_net=danger.recall_net,
         entity_accuracy=_ratio(entities_right, len(with_entities)) if with_entities else None,
         intents=scores,
         errors=[
@@ -243,7 +287,7 @@ def score_language(
             for e in examples
             if parses[e.text].intent != e.intent
         ],
-        danger_missed=missed,
+        danger_missed=danger.missed,
     )
 
 
@@ -281,6 +325,27 @@ def evaluate(
     parses = parse_with_model(model, texts, workdir)
     reports = {name: score_split(name, found, parses) for name, found in examples.items()}
     return reports, parses
+
+
+def evaluate_danger(parses: dict[str, Parse]) -> dict[str, DangerReport]:
+    """Score the danger split per language, from parses that include its texts."""
+    examples = danger_examples()
+    return {
+        language: score_danger(language, [e for e in examples if e.language == language], parses)
+        for language in LANGUAGES
+    }
+
+
+def format_danger(reports: dict[str, DangerReport]) -> str:
+    """The danger split's recall per language, and what was missed."""
+    lines = ["danger split (nlu/test/danger/)  examples  recall (model | net | both)"]
+    for r in reports.values():
+        lines.append(
+            f"{r.language:<32} {r.examples:>8}  {r.recall_model:.3f} | {r.recall_net:.3f}"
+            f" | {r.recall:.3f}"
+        )
+        lines.extend(f"  missed: {text}" for text in r.missed)
+    return "\n".join(lines)
 
 
 def format_report(reports: Reports, errors_for: Iterable[str] = ()) -> str:
@@ -409,11 +474,25 @@ def main(argv: list[str] | None = None) -> int:
     if not args.model.exists():
         print(f"nlu_eval: no model at {args.model}; run `make model` first", file=sys.stderr)
         return 2
-    reports, _ = evaluate(args.model, args.out, splits=args.split)
+    danger_texts = [e.text for e in danger_examples()]
+    reports, parses = evaluate(args.model, args.out, danger_texts, splits=args.split)
+    danger = evaluate_danger(parses)
     errors_for = [] if args.errors is None else (args.errors or args.split)
     print(format_report(reports, errors_for=errors_for))
-    (args.out / "summary.json").write_text(json.dumps(summary(reports), indent=2) + "\n")
-    below = failures(reports)
+    print()
+    print(format_danger(danger))
+    figures = summary(reports)
+    figures["danger"] = {
+        language: {
+            "examples": r.examples,
+            "recall": round(r.recall, 4),
+            "recall_model": round(r.recall_model, 4),
+            "recall_net": round(r.recall_net, 4),
+        }
+        for language, r in danger.items()
+    }
+    (args.out / "summary.json").write_text(json.dumps(figures, indent=2) + "\n")
+    below = failures(reports) + [reason for d in danger.values() for reason in d.failures()]
     if below:
         print("\nNLU evaluation FAILED:\n  " + "\n  ".join(below), file=sys.stderr)
         return 1

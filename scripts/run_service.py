@@ -28,8 +28,14 @@ RUN_DIR = ROOT / "var" / "run"
 
 
 def commands(port: int, rasa_port: int, action_port: int, endpoints: Path) -> dict[str, str]:
-    """The processes of one service, by name."""
+    """The processes of one service, by name.
+
+    Rasa and the action server listen on the loopback (RASA_HOST, ACTION_SERVER_HOST say
+    otherwise): only our own worker calls Rasa, and only Rasa calls the action server.
+    """
     host = os.environ.get("HOST", "127.0.0.1")
+    rasa_host = os.environ.get("RASA_HOST") or "127.0.0.1"
+    action_host = os.environ.get("ACTION_SERVER_HOST") or "127.0.0.1"
     workers = os.environ.get("WEB_WORKERS", "2")
     return {
         "web": (
@@ -38,11 +44,13 @@ def commands(port: int, rasa_port: int, action_port: int, endpoints: Path) -> di
         ),
         "worker": f"{APP_BIN / 'python'} -m workers",
         "scheduler": f"{APP_BIN / 'python'} -m scheduler",
-        "actions": f"{APP_BIN / 'python'} -m rasa_sdk --actions bot.actions --port {action_port}",
+        "actions": (
+            f"{APP_BIN / 'python'} -m bot.action_server --host {action_host} --port {action_port}"
+        ),
         "rasa": (
             f"{RASA_BIN / 'rasa'} run -m {ROOT / 'var/rasa-models/current.tar.gz'} "
             f"--endpoints {endpoints} --credentials {ROOT / 'bot/credentials.yml'} "
-            f"--interface 127.0.0.1 --port {rasa_port}"
+            f"--interface {rasa_host} --port {rasa_port}"
         ),
     }
 
@@ -104,6 +112,9 @@ def main() -> int:
         "PYTHONPATH": str(ROOT),
         "PYTHONUNBUFFERED": "1",
         "ACTION_SERVER_URL": action_url,
+        # Rasa's endpoints file and the action server must agree on it (a dev install's is
+        # generated once, in var/dev-secrets.json).
+        "ACTION_SERVER_TOKEN": settings.action_server_token,
     }
     subprocess.run(
         [str(APP_BIN / "python"), str(ROOT / "scripts/rasa_endpoints.py"), str(endpoints)],

@@ -63,11 +63,22 @@ class Settings:
     redis_url: str | None
     devphone_enabled: bool
     worker_wake_addr: tuple[str, int]
+    # The shared secret Rasa sends the action server with every call (Rasa's endpoint
+    # `token`, a query parameter), which the action server requires (bot/action_server.py).
+    action_server_token: str
     # A second Auth Token, accepted on signed webhooks while it is set (contract): during a
     # rotation Twilio may sign with either. REST calls that Twilio refuses with the primary
     # (401) go again with it. README.md, "Rotating the Twilio Auth Token".
     twilio_auth_token_secondary: str | None = None
     rasa_timeout: float = 30.0
+    # A message Rasa has not answered this long after it arrived is answered with a holding
+    # reply and given to an officer (a handoff) at Rasa's next failure, instead of being
+    # tried again: retries stop, and the victim is never left waiting without a word.
+    rasa_give_up_seconds: float = 90.0
+    # Where `make run` binds Rasa and the action server: the loopback unless a deployment
+    # spreads them over hosts (then the action server's token guards it).
+    rasa_host: str = "127.0.0.1"
+    action_server_host: str = "127.0.0.1"
     twilio_timeout: float = 15.0
     retry_base_seconds: float = 2.0
     retry_cap_seconds: float = 300.0
@@ -139,6 +150,7 @@ class Settings:
             or DEV_WHATSAPP_FROM,
             api_token=required_in_production("API_TOKEN"),
             secret_key=required_in_production("SECRET_KEY"),
+            action_server_token=required_in_production("ACTION_SERVER_TOKEN"),
             redis_url=_env("REDIS_URL"),
             twilio_auth_token_secondary=_env("TWILIO_AUTH_TOKEN_SECONDARY"),
             # The dev phone stands in for Twilio only where no real account is configured,
@@ -146,6 +158,9 @@ class Settings:
             devphone_enabled=not real_twilio and not production,
             worker_wake_addr=(wake[0], int(wake[1])),
             rasa_timeout=_float("RASA_TIMEOUT_SECONDS", 30.0),
+            rasa_give_up_seconds=_float("RASA_GIVE_UP_SECONDS", 90.0),
+            rasa_host=_env("RASA_HOST", "127.0.0.1") or "127.0.0.1",
+            action_server_host=_env("ACTION_SERVER_HOST", "127.0.0.1") or "127.0.0.1",
             twilio_timeout=_float("TWILIO_TIMEOUT_SECONDS", 15.0),
             retry_base_seconds=_float("RETRY_BASE_SECONDS", 2.0),
             retry_cap_seconds=_float("RETRY_CAP_SECONDS", 300.0),

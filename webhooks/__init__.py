@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 
+from services.conversations import safety
 from services.runtime import Runtime
 from services.settings import Settings
 from webhooks import api, cli, console, devphone, health, twilio
@@ -24,6 +25,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     # Alembic announces each of its plugins at INFO; that a migration ran is enough to say.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
+    # The safety net screens every inbound message in the webhook: compile it now (tens of
+    # milliseconds), not in the first victim's request.
+    safety.reader()
     app.register_blueprint(twilio.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)

@@ -24,8 +24,8 @@ def _database(rt: Runtime) -> dict[str, Any]:
     return {"ok": True}
 
 
-def _http(url: str) -> dict[str, Any]:
-    response = requests.get(url, timeout=TIMEOUT)
+def _http(url: str, params: dict[str, str] | None = None) -> dict[str, Any]:
+    response = requests.get(url, params=params, timeout=TIMEOUT)
     return {"ok": response.status_code == 200, "status": response.status_code}
 
 
@@ -46,7 +46,11 @@ def check(rt: Runtime) -> dict[str, dict[str, Any]]:
     probes = {
         "database": lambda: _database(rt),
         "rasa": lambda: _http(f"{rt.settings.rasa_url}/"),
-        "action_server": lambda: _http(f"{rt.settings.action_server_url}/health"),
+        # With the token Rasa sends: a server that refuses it is as good as down.
+        "action_server": lambda: _http(
+            f"{rt.settings.action_server_url}/actions",
+            {"token": rt.settings.action_server_token},
+        ),
         "scheduler": lambda: _heartbeat(rt, heartbeats.SCHEDULER),
         "worker": lambda: _heartbeat(rt, heartbeats.WORKER),
     }

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, abort, request
 from twilio.request_validator import RequestValidator
 
 from services.casework import notifications
+from services.conversations import arrival
 from services.errors import InvalidField
 from services.identity import verification
 from services.messaging import inbound, wake
@@ -62,8 +63,14 @@ def messages() -> Response:
         stored = inbound.store_message(
             session, request.form, screen=verification.on_arrival(rt.settings)
         )
-    # Stored and committed: only now do we answer 2xx. The reply goes out by the REST API
-    # once a worker has processed the message.
+        if stored.message_id is not None:
+            # Danger and the carrier keywords are dealt with now, in the same transaction:
+            # the 999 guidance and the urgent handoff never wait for the message's turn.
+            arrival.screen_stored(
+                session, stored.message_id, stored.body, request.form.get("OptOutType")
+            )
+    # Stored and committed: only now do we answer 2xx. The replies go out by the REST API
+    # once a worker has sent them (an urgent one by the first worker free).
     if not stored.duplicate:
         wake.nudge(rt.settings.worker_wake_addr)
     return _twiml()

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from models import Direction, Message, MessageStatus, utcnow
 from services.casework.notifications import BULK_PRIORITY
 from services.conversations import processing
-from services.messaging import leases, wake
+from services.messaging import leases, outbox, wake
 from services.messaging.wake import WakeListener
 from services.operations import heartbeats
 from services.runtime import Runtime
@@ -35,6 +35,8 @@ HEARTBEAT_SECONDS = 5.0
 # Threads a burst of bulk notifications may never take: a victim who writes during the
 # burst is answered at once, not after it.
 RESERVED_FOR_REPLIES = 2
+# Threads only for urgent messages (999 guidance): every drain thread may be waiting on Rasa.
+URGENT_THREADS = 2
 
 
 def due_conversations(session: Session, limit: int = 500) -> list[tuple[int, int]]:
@@ -50,10 +52,12 @@ def due_conversations(session: Session, limit: int = 500) -> list[tuple[int, int
                 & (Message.next_attempt_at <= now),
                 (Message.direction == Direction.OUTBOUND)
                 & (Message.status == MessageStatus.PENDING)
-                & (Message.next_attempt_at <= now),
+                & (Message.next_attempt_at <= now)
+                & (Message.priority > outbox.URGENT),
                 # Left mid-send by a worker that may have died; the lease tells.
                 (Message.direction == Direction.OUTBOUND)
-                & (Message.status == MessageStatus.SUBMITTING),
+                & (Message.status == MessageStatus.SUBMITTING)
+                & (Message.priority > outbox.URGENT),
             )
         )
         .group_by(Message.conversation_id)
@@ -70,6 +74,8 @@ class Worker:
         self.rt = rt
         self.owner = leases.new_owner()
         self.pool = ThreadPoolExecutor(rt.settings.worker_threads, thread_name_prefix="drain")
+        self.urgent_pool = ThreadPoolExecutor(URGENT_THREADS, thread_name_prefix="urgent")
+        self.urgent_inflight: set[int] = set()
         self.inflight: set[int] = set()
         self.bulk_inflight: set[int] = set()
         self.bulk_slots = max(1, rt.settings.worker_threads - RESERVED_FOR_REPLIES)
@@ -81,6 +87,16 @@ class Worker:
             processing.drain(self.rt, conversation_id, self.owner)
         except Exception:
             log.exception("conversation %s: unexpected error; it will be retried", conversation_id)
+
+    def _send_urgent(self, message_id: int) -> None:
+        try:
+            processing.send_urgent(self.rt, message_id, self.owner)
+        except Exception:
+            log.exception("urgent message %s: unexpected error; it will be retried", message_id)
+
+    def _urgent_finished(self, message_id: int, _future: Future[None]) -> None:
+        with self.lock:
+            self.urgent_inflight.discard(message_id)
 
     def _finished(self, conversation_id: int, _future: Future[None]) -> None:
         with self.lock:
@@ -98,8 +114,18 @@ class Worker:
         that some are always free for replies.
         """
         with self.rt.db.session() as session:
+            urgent = outbox.due_urgent(session)
             due = due_conversations(session)
         started = 0
+        # Urgent messages first, each on its own, on threads that Rasa never holds.
+        for message_id in urgent:
+            with self.lock:
+                if message_id in self.urgent_inflight:
+                    continue
+                self.urgent_inflight.add(message_id)
+            future = self.urgent_pool.submit(self._send_urgent, message_id)
+            future.add_done_callback(functools.partial(self._urgent_finished, message_id))
+            started += 1
         for conversation_id, priority in due:
             with self.lock:
                 if conversation_id in self.inflight:
@@ -135,6 +161,7 @@ class Worker:
                 listener.wait(POLL_SECONDS)
         finally:
             listener.close()
+            self.urgent_pool.shutdown(wait=True, cancel_futures=True)
             self.pool.shutdown(wait=True, cancel_futures=True)
             log.info("worker %s stopped", self.owner)
 

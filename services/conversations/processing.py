@@ -1,8 +1,15 @@
-"""Routing one conversation's inbound messages, in order: keywords, then the bot.
+"""Routing one conversation's inbound messages, in order: the officer, or the bot.
 
-A worker holds the conversation's lease while it works here. Rasa is called outside any
-database transaction; its replies and the "processed" mark are written together, so a
-crash in between means the message is processed again, never that its replies go twice.
+Words of danger and the carrier keywords never wait for this: they are dealt with as each
+message arrives (services/conversations/arrival.py). What is left keeps its order: a worker
+holds the conversation's lease while it works here. Rasa is called outside any database
+transaction; its replies and the "processed" mark are written together, so a crash in
+between means the message is processed again, never that its replies go twice.
+
+The victim is never left in silence: when Rasa cannot answer within RASA_GIVE_UP_SECONDS,
+answers with nothing for them, or our action server reports an action that failed, they get
+a holding reply (we have your message, an officer will read it, 999 in an emergency) and a
+high-priority handoff asks an officer to read it.
 """
 
 from __future__ import annotations
@@ -31,12 +38,13 @@ from models import (
 from models.messaging import BOT_ANSWERS
 from services.casework import notifications, surveys
 from services.console import handoffs
-from services.conversations import consent, keywords, safety
-from services.conversations.keywords import Keyword
+from services.conversations import arrival
+from services.conversations.replies import done, reply, victim_for
 from services.identity import verification
+from services.language.phrases import normalise
 from services.language.texts import text
 from services.messaging import leases, outbox, phones, shapes
-from services.messaging.rasa import RasaUnavailable
+from services.messaging.rasa import BotAnswer, RasaUnavailable
 from services.messaging.retry import next_attempt
 from services.runtime import Runtime
 from services.settings import Settings
@@ -48,7 +56,20 @@ log = logging.getLogger(__name__)
 # an auto-responder at the other end must not start a loop.
 UNREGISTERED_REPLY_EVERY = dt.timedelta(hours=24)
 
-DANGER_REASON = "danger words"
+# An auto-responder ("I'm driving, I'll reply later") answers every message we send, and we
+# would answer it back without end. The same text (case, accents and punctuation aside) more
+# than REPEAT_LIMIT times within REPEAT_WINDOW is answered no more by the service, and an
+# officer is asked to look: a person who repeats themselves in distress is answered by a
+# person. Danger words are still answered every time (they never get here).
+REPEAT_LIMIT = 3
+REPEAT_WINDOW = dt.timedelta(minutes=10)
+REPEAT_REASON = "the same message again and again: an auto-responder, or someone who needs a person"
+
+# Why an officer is asked to read a message the assistant could not answer.
+RASA_DOWN_REASON = "the assistant could not answer in time: please read their message"
+# (Rasa or its action server down, stalled or refusing past RASA_GIVE_UP_SECONDS.)
+NO_ANSWER_REASON = "the assistant had no answer: please read their message"
+ACTION_FAILED_REASON = "the assistant failed while answering: please read their message"
 LOCATION_REASON = "shared a location"
 
 
@@ -62,14 +83,21 @@ def _needs_no_answer(conversation: Conversation, message: Message) -> bool:
     return not phones.can_answer(conversation.address) or message.shape is InboundShape.REACTION
 
 
-def _victim(session: Session, conversation: Conversation) -> Victim | None:
-    """The victim at this address; looked up again until found, since they may register later."""
-    if conversation.victim is None:
-        _, number = phones.split_address(conversation.address)
-        victim = session.scalar(select(Victim).where(Victim.phone == number))
-        if victim is not None:
-            conversation.victim = victim
-    return conversation.victim
+def _repeated(session: Session, message: Message) -> bool:
+    """Whether the same text came REPEAT_LIMIT times already within REPEAT_WINDOW before it."""
+    earlier = session.execute(
+        select(Message.body, Message.num_media)
+        .where(
+            Message.conversation_id == message.conversation_id,
+            Message.direction == Direction.INBOUND,
+            Message.id < message.id,
+            Message.created_at >= message.created_at - REPEAT_WINDOW,
+        )
+        .order_by(Message.id.desc())
+        .limit(50)
+    )
+    same = (normalise(message.body), message.num_media > 0)
+    return sum((normalise(body), media > 0) == same for body, media in earlier) >= REPEAT_LIMIT
 
 
 def _next_inbound(session: Session, conversation_id: int) -> Message | None:
@@ -87,85 +115,34 @@ def _next_inbound(session: Session, conversation_id: int) -> Message | None:
     )
 
 
-def _done(message: Message) -> None:
-    message.status = MessageStatus.PROCESSED
-    message.processed_at = utcnow()
-
-
-def _reply(
-    session: Session,
-    conversation: Conversation,
-    inbound: Message,
-    bodies: list[str],
-    author: Author = Author.SYSTEM,
-    bypass_opt_out: bool = False,
-) -> None:
-    """Write the answers to `inbound` to the outbox and mark it processed, in one go."""
-    for seq, body in enumerate(bodies):
-        outbox.enqueue(
-            session,
-            conversation,
-            body,
-            author,
-            reply_to=inbound,
-            reply_seq=seq,
-            bypass_opt_out=bypass_opt_out,
-        )
-    _done(inbound)
-
-
 def _route_without_bot(session: Session, conversation: Conversation, message: Message) -> bool:
     """Handle what needs no NLU; True when the message is dealt with."""
+    # Screened as it arrived; again here for a message stored before screening existed, or
+    # before the danger lists changed (it costs microseconds and no query when it finds
+    # nothing).
+    if arrival.screen(session, message):
+        return True
     if _needs_no_answer(conversation, message):
-        _done(message)  # Stored for the record; an answer would be wrong (see there).
+        done(message)  # Stored for the record; an answer would be wrong (see there).
         return True
-    victim = _victim(session, conversation)
+    victim = victim_for(session, conversation)
     language = victim.language if victim else None
-    keyword = keywords.match(message.body) if message.num_media == 0 else None
     now = utcnow()
-
-    if keyword is Keyword.OPT_OUT:
-        if consent.opt_out(session, conversation, now):
-            _reply(
-                session, conversation, message, [text("opted_out", language)], bypass_opt_out=True
-            )
-        else:
-            _done(message)  # One confirmation only: carriers require silence after it.
-        return True
-    if safety.in_danger(message.body):
-        # Before anything else, whoever is writing: an urgent handoff, and 999 guidance at
-        # once (bilingual for a number we do not know). An opted-out number is sent nothing,
-        # since carriers require silence after STOP, but a person must still look. The bot
-        # never sees the message: a second, confused reply would only get in the way.
-        handoffs.open_handoff(session, conversation, HandoffPriority.URGENT, DANGER_REASON)
-        log.warning("conversation %s: danger words, urgent handoff", conversation.id)
-        if conversation.opted_out_at is None:
-            _reply(session, conversation, message, [text("danger", language)])
-        else:
-            _done(message)
-        return True
     if message.shape is InboundShape.LOCATION:
         # A shared location is rare here, and may be someone showing where they are because
         # they cannot say more: a person looks (high, not urgent: no words of danger), and
         # the reply below gives 999 and 55. The coordinates are kept for that officer.
         handoffs.open_handoff(session, conversation, HandoffPriority.HIGH, LOCATION_REASON)
     if conversation.opted_out_at is not None:
-        if keyword is Keyword.OPT_IN:
-            consent.opt_in(conversation)
-            _reply(session, conversation, message, [text("opted_in", language)])
-        else:
-            _done(message)  # Stored for the record; nothing goes back until they opt in.
-        return True
-    if keyword is Keyword.HELP:
-        _reply(session, conversation, message, [text("help", language)])
+        done(message)  # Stored for the record; nothing goes back until they opt in.
         return True
     if victim is None:
         last = conversation.unregistered_reply_at
         if last is None or now - last >= UNREGISTERED_REPLY_EVERY:
             conversation.unregistered_reply_at = now
-            _reply(session, conversation, message, [text("unregistered", None)])
+            reply(session, conversation, message, [text("unregistered", None)])
         else:
-            _done(message)
+            done(message)
         return True
     if conversation.state is ConversationState.CLOSED:
         # An officer closed it, and the victim writes again: the bot answers again.
@@ -173,17 +150,24 @@ def _route_without_bot(session: Session, conversation: Conversation, message: Me
     if conversation.state not in BOT_ANSWERS:
         # An officer has the conversation (services/console/takeover.py): the message is
         # theirs, and the bot stays quiet.
-        _done(message)
+        done(message)
+        return True
+    if _repeated(session, message):
+        handoffs.open_handoff(session, conversation, HandoffPriority.NORMAL, REPEAT_REASON)
+        log.warning(
+            "conversation %s: the same message again and again; left to an officer", conversation.id
+        )
+        done(message)
         return True
     notice = shapes.NOTICES.get(message.shape)
     if notice is not None and not message.body.strip():
         # Something we cannot read (a picture, a voice note, a location...): say so plainly,
         # with 999, rather than pass the bot an empty text.
-        _reply(session, conversation, message, [text(notice, language)])
+        reply(session, conversation, message, [text(notice, language)])
         return True
     thanks = surveys.take_answer(session, victim, message.body, now)
     if thanks is not None:
-        _reply(session, conversation, message, [text(thanks, language)])
+        reply(session, conversation, message, [text(thanks, language)])
         return True
     return False
 
@@ -211,7 +195,7 @@ def _screen(session: Session, message: Message, settings: Settings) -> None:
     does this as a message arrives; this catches the one that overtook the question."""
     conversation = message.conversation
     screened = verification.screen(
-        session, conversation, _victim(session, conversation), message.body, settings, utcnow()
+        session, conversation, victim_for(session, conversation), message.body, settings, utcnow()
     )
     if screened.body != message.body:
         message.body = screened.body
@@ -264,8 +248,14 @@ def start_processing(
     )
 
 
-def ask_bot(rt: Runtime, request: BotRequest) -> list[str] | RasaUnavailable:
-    """Rasa's replies (outside any transaction), or why there are none yet."""
+def ask_bot(rt: Runtime, request: BotRequest) -> BotAnswer | RasaUnavailable:
+    """Rasa's replies (outside any transaction), or why there are none yet.
+
+    The assistant is Rasa and its action server: without the second, Rasa would answer, but
+    wrongly (it carries on without the actions), so the message waits for both.
+    """
+    if not rt.rasa.actions_ready():
+        return RasaUnavailable("the action server does not answer, or refuses our token")
     try:
         return rt.rasa.send(request.sender, request.body, request.metadata)
     except RasaUnavailable as exc:
@@ -273,29 +263,67 @@ def ask_bot(rt: Runtime, request: BotRequest) -> list[str] | RasaUnavailable:
 
 
 def finish_processing(
-    session: Session, rt: Runtime, request: BotRequest, answer: list[str] | RasaUnavailable
+    session: Session, rt: Runtime, request: BotRequest, answer: BotAnswer | RasaUnavailable
 ) -> None:
-    """Write the replies and the processed mark together, or schedule a retry."""
+    """Write the replies and the processed mark together; or schedule a retry; or, when
+    retrying is over or the answer leaves the victim with nothing, a holding reply and a
+    handoff."""
     settings = rt.settings
     message = session.get_one(Message, request.message_id)
     if message.status is not MessageStatus.RECEIVED:
         return
+    conversation = message.conversation
     if isinstance(answer, RasaUnavailable):
         message.attempts += 1
         message.error_message = str(answer)[:500]
+        waited = (utcnow() - message.created_at).total_seconds()
+        if waited >= settings.rasa_give_up_seconds:
+            log.error(
+                "message %s: rasa gave no answer in %.0f s; holding reply", message.id, waited
+            )
+            _hold(session, conversation, message, request, RASA_DOWN_REASON)
+            return
         message.next_attempt_at = next_attempt(
             message.attempts, settings.retry_base_seconds, settings.retry_cap_seconds
         )
         log.warning("message %s waits for rasa: %s", request.message_id, answer)
         return
-    if answer and _first_bot_reply(session, message.conversation):
-        answer = [*answer[:-1], with_language_hint(answer[-1], message.conversation.victim)]
-    replies = ([text(request.notice, request.language)] if request.notice else []) + answer
-    _reply(session, message.conversation, message, replies, author=Author.BOT)
+    if answer.silent:
+        # Rasa's REST channel answers 200 and nothing when the action server is down or an
+        # action raised; our action server reports the latter by name.
+        log.error(
+            "message %s: no answer for the victim (failed: %s); holding reply",
+            message.id,
+            ", ".join(answer.failed_actions) or "none reported",
+        )
+        reason = ACTION_FAILED_REASON if answer.failed_actions else NO_ANSWER_REASON
+        _hold(session, conversation, message, request, reason)
+        if message.attempts or rt.rasa.recovered():
+            _wake_waiting(session)
+        return
+    texts = answer.texts
+    if _first_bot_reply(session, conversation):
+        texts = [*texts[:-1], with_language_hint(texts[-1], conversation.victim)]
+    replies = ([text(request.notice, request.language)] if request.notice else []) + texts
+    reply(session, conversation, message, replies, author=Author.BOT)
     if request.metadata.get("handed_back"):
-        message.conversation.handed_back_at = None  # Rasa has been told; once is enough.
+        conversation.handed_back_at = None  # Rasa has been told; once is enough.
     if message.attempts or rt.rasa.recovered():
         _wake_waiting(session)
+
+
+def _hold(
+    session: Session,
+    conversation: Conversation,
+    message: Message,
+    request: BotRequest,
+    reason: str,
+) -> None:
+    """The holding reply, in the victim's language, and a high-priority handoff: the
+    assistant could not answer, so a person must read the message."""
+    handoffs.open_handoff(session, conversation, HandoffPriority.HIGH, reason)
+    notice = [text(request.notice, request.language)] if request.notice else []
+    reply(session, conversation, message, [*notice, text("holding", request.language)])
 
 
 def _first_bot_reply(session: Session, conversation: Conversation) -> bool:
@@ -335,6 +363,22 @@ def _wake_waiting(session: Session) -> None:
         .values(next_attempt_at=utcnow())
         .execution_options(synchronize_session=False)
     )
+
+
+def send_urgent(rt: Runtime, message_id: int, owner: str) -> None:
+    """Send one urgent message (999 guidance) without the conversation's lease.
+
+    Whichever worker claims it first sends it (outbox.claim_urgent); a worker holding the
+    conversation's lease while Rasa thinks about an earlier message is not waited for.
+    """
+    with rt.db.session() as session:
+        step = outbox.claim_urgent(
+            session, message_id, owner, rt.settings.lease_seconds, notifications.settle
+        )
+    if isinstance(step, outbox.Submission):
+        outcome = outbox.deliver(rt.twilio, rt.rate_limiter, step)
+        with rt.db.session() as session:
+            outbox.finish_send(session, step, outcome, rt.settings, notifications.settle)
 
 
 def drain(rt: Runtime, conversation_id: int, owner: str) -> None:

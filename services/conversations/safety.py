@@ -1,288 +1,585 @@
-"""The danger safety net: words that mean "I am in danger now", in English and Welsh.
+"""The danger safety net: words that mean "I am in danger", in English, in Welsh, and mixed.
 
-It runs before the NLU model, on every message, and the model can never veto it (issue 3,
-section 5). It is deliberately conservative toward recall: a missed cry for help is the
-worst failure this service can have, while a false alarm costs an officer a look at a
-conversation. So the phrases below are broad ("kill me", "mewn perygl"), include common
-typos and text-speak, and an ordinary message that happens to contain one (a victim
-quoting a threat from months ago) is accepted as the price.
+It runs on every message as it arrives (services/conversations/arrival.py), before the NLU
+model, which can never veto it. It leans toward recall on purpose: a missed cry for help is
+the worst failure this service can have, while a false alarm costs an officer a look at a
+conversation and the victim a reply with 999 in it. So the lists are broad, include
+text-speak, and an ordinary message that happens to match (a victim quoting a threat from
+months ago) is accepted as the price. tests/unit/test_safety.py holds what must match and
+the ordinary messages that must not; nlu/test/danger/ is the held-out measure (make nlu-eval).
 
-Matching is on normalised text: apostrophes dropped ("he's" -> "hes", "rwy'n" -> "rwyn"),
-Unicode NFKD with accents folded ("ŵ" -> "w"), case folded, anything else that is not a
-letter or a digit turned into one space. A phrase matches only as whole words, so "he is
-here" is found in "HE IS HERE!!" but not in "the hearing is here".
+The lists are written by concept, each a `Slot` with its English and Welsh words, and put
+together by `Pattern`s (services/language/patterns.py), so that every pairing of the two
+languages matches: "mae ganddo knife", "he's got a gyllell", "he's tu allan". Welsh words are
+written in their radical form only; every mutated form (soft, nasal, aspirate, h- before a
+vowel) is made by rule (services/language/mutations.py: the standard tables, as in Gareth
+King's "Modern Welsh: A Comprehensive Grammar"), so "cyllell" also finds "gyllell",
+"nghyllell" and "chyllell", and "bygwth" finds "fygwth" and "mygwth".
+
+What counts as danger, beyond the obvious:
+- someone where a court or the victim said they must not be: bail conditions, restraining
+  and non-molestation orders broken, "he's not allowed near me", someone turning up,
+  waiting, watching;
+- being kept in, or locked or thrown out;
+- thoughts of not going on, in the words people use when they do not say "kill" or "die".
 """
 
 from __future__ import annotations
 
-from services.language.phrases import normalise
+import functools
 
-# Who "is here" / "is outside": the subject and place lists multiply out below.
-_EN_SUBJECTS = ["he is", "hes", "hez", "he", "she is", "shes", "she", "they are", "theyre"]
-_EN_PLACES = [
+from services.language.patterns import (
+    END,
+    Gap,
+    Match,
+    Maybe,
+    Pattern,
+    Reader,
+    Slot,
+    cross,
+)
+
+# --- Who: the person who may be the danger, where they are, what they do ------------------
+
+PERSON = Slot.of(
+    "person",
+    english=[
+        *["he", "hes", "him", "she", "shes", "her", "they", "theyre", "theyve", "them"],
+        *["my ex", "ex", "my ex partner", "my ex husband", "my ex wife", "my ex boyfriend"],
+        *["my ex girlfriend", "ex partner", "my partner", "my husband", "my boyfriend"],
+        *["the suspect", "suspect", "the man", "a man", "the guy", "a guy", "the offender"],
+        *["the defendant", "my abuser", "my attacker", "his car", "his van", "his mates"],
+        *["his friends", "his brother", "his family", "her car", "someone", "someones"],
+        *["somebody", "somebodys", "theres someone", "there is someone", "theres a man"],
+        *["there is a man", "saw him", "seen him", "i can see him", "can see him"],
+        *["i can see her", "can see her", "i can hear him", "can hear him", "heard him"],
+    ],
+    welsh=[
+        *cross(["mae", "ma"], ["e", "o", "fe", "fo", "hi", "nhw", "rhywun", "dyn", "y dyn"]),
+        *["mae yn", "rhywun", "y dyn", "fy cyn partner", "cyn partner", "fy cyn gwr"],
+        *["fy cyn gwraig", "fy cyn cariad", "fy cyn", "ei car", "ei car o", "ei car e"],
+        *["ei fan", "ei fan o", "dydy o", "dydy e", "dydi o", "dyw e", "dyw fe", "dydy hi"],
+        *["dyw hi", "nid yw e", "ei gweld o", "ei gweld e", "gweld o", "gweld e", "gweld fe"],
+        *["gweld hi", "clywed o", "clywed e", "clywed fe"],
+    ],
+)
+
+# Right here: next to the person, or one word away ("he is here", "mae o dal yma").
+HERE = Slot.of(
     "here",
-    "hear",
-    "outside",
-    "outsid",
-    "ouside",
-    "outside my house",
-    "at the door",
-    "at my door",
-    "at the window",
-    "at my house",
-    "in the house",
-    "in my house",
-    "downstairs",
-    "in the garden",
-    "trying to get in",
-    "breaking in",
-    "following me",
-    "watching me",
-]
+    english=["here", "hear", "inside", "in here", "come here", "came here"],
+    welsh=["yma", "ma", "fan hyn", "fan yma", "fan ma", "tu mewn", "i mewn", "mewn"],
+)
+# Near, arriving, waiting, watching: a few words after the person.
+PLACE = Slot.of(
+    "place",
+    english=[
+        *["outside", "downstairs", "upstairs", "nearby", "next door", "out the front"],
+        *["out the back", "round the back", "round the corner", "across the road"],
+        *["over the road", "opposite", "down the road", "up the road", "outside work"],
+        *["turned up", "showed up", "shown up", "walked in", "walked into", "came in"],
+        *["came into", "come in", "came round", "come round", "coming round", "came over"],
+        *["coming over", "coming here", "coming for me", "coming to get me", "on his way"],
+        *["on her way", "on their way", "on the way", "arrived", "come back", "came back"],
+        *["coming back", "trying to get in", "trying to get into", "breaking in"],
+        *["knocking", "banging", "kicking the door", "smashing", "shouting through"],
+        *["parked", "waiting outside", "waiting for me", "waiting by", "waiting at"],
+        *["waiting in", "sitting outside", "sitting in", "sat outside", "sat in"],
+        *["stood outside", "stood by", "standing outside", "standing by", "hanging around"],
+        *["hanging about", "lurking", "hiding", "watching", "following", "driving past"],
+        *["drove past", "walking past", "walked past", "walking up and down", "keeps driving"],
+        *["keeps walking", "keeps coming", "keeps turning up"],
+    ],
+    welsh=[
+        *["tu allan", "tu mas", "lawr staer", "lawr grisiau", "lan llofft", "lan staer"],
+        *["gerllaw", "drws nesa", "drws nesaf", "ar draws y ffordd", "dros y ffordd"],
+        *["gyferbyn", "troi fyny", "troi lan", "cyrraedd", "cerdded i mewn"],
+        *["cerdded mewn", "dod i mewn", "dod mewn", "dod draw", "dod yma", "wedi dod nol"],
+        *["ar ei ffordd", "ar y ffordd", "trio dod i mewn", "trio dod mewn", "cnocio"],
+        *["curo y drws", "curo ar y drws", "cicio y drws", "malu", "gweiddi", "cuddio"],
+        *["aros amdana i", "aros tu allan", "aros tu mas", "eistedd tu allan"],
+        *["sefyll tu allan", "parcio", "gwylio", "dilyn"],
+    ],
+)
+PREPOSITION = Slot.of(
+    "preposition",
+    english=[
+        *["at", "by", "near", "outside", "outside of", "in front of", "behind", "round"],
+        *["around", "across from", "opposite", "past", "through", "on", "in", "down", "up"],
+        *["at the end of", "end of", "next to", "up and down"],
+    ],
+    welsh=[
+        *["wrth", "ger", "tu allan i", "tu mas i", "yn", "ar", "o blaen", "tu ol i"],
+        *["tu cefn i", "heibio", "heibio i", "ar draws", "gyferbyn a", "rownd", "trwy"],
+        *["ar pen", "lawr", "i fyny"],
+    ],
+)
+# The prepositions that are danger before "my home" whoever is there ("outside my house").
+WATCHING_FROM = Slot.of(
+    "watching_from",
+    english=[
+        *["outside", "outside of", "by", "past", "through", "up and down"],
+        *["round the back of", "in front of"],
+    ],
+    welsh=["tu allan i", "tu mas i", "wrth", "heibio", "heibio i", "o blaen", "trwy"],
+)
+THE = Slot.of("the", english=["the", "my", "our", "me"], welsh=["y", "fy", "ein"])
+MINE = Slot.of("mine", english=["my", "our", "me"], welsh=["fy", "ein"])
+# Home, and the places a victim must be safe in.
+HOME = Slot.of(
+    "home",
+    english=[
+        *["house", "home", "flat", "door", "front door", "back door", "window", "windows"],
+        *["garden", "back garden", "front garden", "gate", "gates", "drive", "driveway"],
+        *["car", "letterbox", "bedroom", "kitchen", "stairs", "school gates", "kids school"],
+    ],
+    welsh=[
+        *["ty", "cartref", "fflat", "drws", "drws ffrynt", "drws cefn", "ffenest", "ffenestr"],
+        *["ffenestri", "gardd", "giat", "car", "blwch llythyrau", "llofft", "cegin"],
+        *["grisiau", "ysgol y plant"],
+    ],
+)
+# Everyday places: danger when they are the victim's own ("at my work"), not otherwise.
+PUBLIC = Slot.of(
+    "public",
+    english=[
+        *["work", "school", "street", "road", "bus stop", "shop", "mums", "mums house"],
+        *["parents", "parents house", "office", "workplace"],
+    ],
+    welsh=["gwaith", "ysgol", "stryd", "ffordd", "safle bws", "siop", "ty mam", "swyddfa"],
+)
 
-ENGLISH: list[str] = [
-    *(f"{who} {where}" for who in _EN_SUBJECTS for where in _EN_PLACES),
-    # Danger now.
-    "in danger",
-    "im in danger",
-    "not safe",
-    "dont feel safe",
-    "do not feel safe",
-    "unsafe",
-    "breaking in",
-    "break in",
-    "banging on the door",
-    "kicking the door",
-    "kicking my door",
-    "following me",
-    "stalking me",
-    "has a knife",
-    "got a knife",
-    "with a knife",
-    "has a gun",
-    "got a gun",
-    "help me he",
-    "help me hes",
-    "help me she",
-    "help me they",
-    "help me now",
-    "help me please",
-    "help me pls",
-    "help me plz",
-    "please help me",
-    "pls help me",
-    "plz help me",
-    "sos",
-    "call the police",
-    "send someone",
-    "send help",
-    # Threats and violence.
-    "kill me",
-    "kil me",
-    "killing me",
-    "going to kill",
-    "gonna kill",
-    "threatening me",
-    "threatened me",
-    "threatening to",
-    "threatened to",
-    "threatning",
-    "thretening",
-    "threating me",
-    "threats",
-    "hurt me",
-    "hurting me",
-    "hit me",
-    "hitting me",
-    "beat me",
-    "beating me",
-    "attacked me",
-    "attacking me",
-    "strangled me",
-    "choked me",
-    # Fear.
-    "im scared",
-    "i am scared",
-    "im so scared",
-    "im really scared",
-    "i am really scared",
-    "im really frightened",
-    "so scared",
-    "really scared",
-    "im terrified",
-    "i am terrified",
-    "im frightened",
-    "i am frightened",
-    "scared for my life",
-    "afraid for my life",
-    "scared he",
-    "scared she",
-    "afraid he",
-    # Self-harm.
-    "want to end it",
-    "wanna end it",
-    "end it all",
-    "end it al",
-    "end my life",
-    "kill myself",
-    "kill my self",
-    "killmyself",
-    "killing myself",
-    "kms",
-    "hurt myself",
-    "hurting myself",
-    "harm myself",
-    "self harm",
-    "selfharm",
-    "suicide",
-    "suicidal",
-    "suicde",
-    "take my own life",
-    "dont want to live",
-    "dont wanna live",
-    "dont want to be here anymore",
-    "no reason to live",
-    "better off dead",
-    "want to die",
-    "wanna die",
-    "overdose",
-    "taken pills",
-    "took pills",
-    "taken tablets",
-    "taken all my tablets",
-    "taken all my pills",
-    "took tablets",
-    "swallowed pills",
-    "swallowed tablets",
-    # Someone in the house.
-    "someone downstairs",
-    "someone in the house",
-    "someone in my house",
-    "someone outside",
-    "someone breaking in",
-    "somebody downstairs",
-    "somebody in the house",
-    "hear someone",
-    "heard someone",
-]
+# What is danger whoever "they" are.
+WATCHED = Slot.of(
+    "watched",
+    english=[
+        *["following me", "followed me", "follows me", "watching me", "watching the house"],
+        *["watching my house", "stalking me", "trying to get in", "trying to break in"],
+        *["breaking in", "broke in", "banging on the door", "banging on my door"],
+        *["banging on the window", "kicking the door", "kicking my door"],
+        *["smashing the windows", "smashing my windows", "smashed my window"],
+        *["through the letterbox", "through my letterbox", "found out where i live"],
+        *["knows where i live", "found where i live", "found my address", "got my address"],
+        *["has my address", "found me", "tracked me down", "waiting for me", "at my door"],
+        *["at the door", "at my window", "at the window", "up and down my street"],
+        *["someone in the house", "someone in my house", "hear someone", "heard someone"],
+        *["can hear someone", "someone downstairs"],
+    ],
+    welsh=[
+        *["dilyn fi", "fy dilyn", "gwylio fi", "fy gwylio", "gwylio y ty", "gwylio fy ty"],
+        *["stelcian fi", "fy stelcian", "trio dod i mewn", "trio dod mewn", "torri mewn"],
+        *["trio torri mewn", "trio torri i mewn", "torri i mewn", "curo ar y drws"],
+        *["cicio y drws", "malu y ffenestri", "trwy y blwch llythyrau", "trwy y blwch"],
+        *["gwybod lle dw i yn byw", "gwybod lle dwi yn byw", "ffeindio lle dw i yn byw"],
+        *["ffeindio lle dwi yn byw", "dod o hyd i mi", "aros amdana i", "aros amdanaf"],
+        *["wrth y drws", "wrth y ffenest", "rhywun yn y ty", "rhywun tu allan"],
+        *["rhywun tu mas", "rhywun lawr staer", "rhywun lawr grisiau", "clywed rhywun"],
+    ],
+)
 
-# Southern and northern forms ("fe", "e" / "o"), mutations ("mygwth", "ladd") and
-# mixed Welsh and English ("help fi") are all here: people write as they speak.
-_CY_SUBJECTS = ["mae e", "mae o", "mae fe", "ma e", "ma fe", "ma o", "mae hi", "ma hi"]
-_CY_PLACES = [
-    "yma",
-    "ma",
-    "yna",
-    "tu allan",
-    "tu fas",
-    "wrth y drws",
-    "wrth y ffenest",
-    "yn y ty",
-    "yn y tŷ",
-    "tu mewn",
-    "yn trio dod mewn",
-    "yn dilyn fi",
-]
+# --- Orders broken: bail, restraining and non-molestation orders -------------------------
 
-WELSH: list[str] = [
-    *(f"{who} {where}" for who in _CY_SUBJECTS for where in _CY_PLACES),
-    # Danger now.
-    "mewn perygl",
-    "dw i mewn perygl",
-    "dwi mewn perygl",
-    "rwy mewn perygl",
-    "dim yn ddiogel",
-    "ddim yn ddiogel",
-    "help fi",
-    "helpa fi",
-    "helpwch fi",
-    "helpu fi",
-    "achub fi",
-    "helpwch fi plis",
-    "dilyn fi",
-    "gyda chyllell",
-    "efo cyllell",
-    "cyllell gyda fe",
-    "cyllell ganddo",
-    # Threats and violence.
-    "fy mygwth",
-    "bygwth fi",
-    "yn bygwth",
-    "bygythiad",
-    "bygythiadau",
-    "lladd fi",
-    "ladd fi",
-    "fy lladd",
-    "yn lladd i",
-    "in lladd i",
-    "brifo fi",
-    "taro fi",
-    "curo fi",
-    "ymosod arna i",
-    "ymosod arnaf",
-    # Fear.
-    "rwy'n ofnus",
-    "rwyn ofnus",
-    "dwi'n ofnus",
-    "dw i'n ofnus",
-    "rydw i'n ofnus",
-    "dwi ofn",
-    "dw i ofn",
-    "ofn arna i",
-    "ofn arnaf",
-    "mae gen i ofn",
-    "ofn am fy mywyd",
-    # Self-harm.
-    "lladd fy hun",
-    "ladd fy hun",
-    "lladd fy hunan",
-    "ladd fy hunan",
-    "niweidio fy hun",
-    "brifo fy hun",
-    "anafu fy hun",
-    "hunanladdiad",
-    "eisiau marw",
-    "isio marw",
-    "isie marw",
-    "moyn marw",
-    "dim eisiau byw",
-    "ddim eisiau byw",
-    "dim isio byw",
-    "ddim isio byw",
-    "diwedd ar y cyfan",
-    "diwedd ar fy mywyd",
-    "llyncu tabledi",
-    "llyncu pils",
-    "cymryd tabledi i gyd",
-    "gorddos",
-    # Someone breaking in or in the house.
-    "torri mewn",
-    "torri i mewn",
-    "rhywun yn y ty",
-    "rhywun yn y tŷ",
-    "rhywun tu allan",
-    "rhywun tu fas",
-    "rhywun lawr staer",
-    "rhywun lawr grisiau",
-    "clywed rhywun",
-    "ofn mawr",
-]
+BREACH = Slot.of(
+    "breach",
+    english=[
+        *["breaking", "broken", "broke", "breaks", "breach", "breached", "breaching"],
+        *["breach of", "in breach of", "ignoring", "ignored", "ignores", "not following"],
+        *["against", "going against", "despite", "even though", "in spite of"],
+    ],
+    welsh=["torri", "anwybyddu", "er gwaetha", "er gwaetha y", "yn groes i", "yn groes i y"],
+)
+ORDER = Slot.of(
+    "order",
+    english=[
+        *["bail", "bail conditions", "conditions of his bail", "his conditions"],
+        *["the conditions", "restraining order", "non molestation order", "non molestation"],
+        *["nonmolestation order", "molestation order", "injunction", "court order"],
+        *["protection order", "domestic violence protection order", "dvpo", "dvpn"],
+        *["stalking protection order", "occupation order", "exclusion zone", "curfew"],
+        *["the order", "his order", "an order", "the courts order"],
+    ],
+    welsh=[
+        *["mechniaeth", "amodau mechniaeth", "amodau", "gorchymyn", "gorchymyn llys"],
+        *["gorchymyn atal", "gorchymyn rhag molestu", "gorchymyn peidio ag ymyrryd"],
+        *["gorchymyn diogelu", "gwaharddeb", "cyrffyw"],
+    ],
+)
+NOT_ALLOWED = Slot.of(
+    "not_allowed",
+    english=[
+        *["not allowed", "isnt allowed", "is not allowed", "not supposed", "isnt supposed"],
+        *["not meant", "isnt meant", "shouldnt be", "should not be", "shouldnt come"],
+        *["should not come", "cant come near", "cannot come near", "can not come near"],
+        *["cant come within", "is banned", "banned from", "barred from", "bailed not to"],
+        *["bailed to stay away", "told to stay away", "not to come near", "not to contact"],
+        "not to go near",
+    ],
+    welsh=[
+        *["dim i bod", "dim hawl", "dim yn cael", "na caiff", "caiff e dim", "caiff o dim"],
+        *["caiff fe dim", "wedi ei gwahardd", "wedi cael ei gwahardd"],
+    ],
+)
+ORDER_BROKEN = Slot.of(
+    "order_broken",
+    english=[
+        *cross(
+            ["supposed to be in", "meant to be in", "should be in"],
+            ["prison", "jail", "custody"],
+        ),
+        *["supposed to stay away", "meant to stay away", "meant to keep away"],
+        *["supposed to keep away", "the court said he cant", "court said he cant"],
+        *["the order says", "bailed not to", "not allowed near me", "not allowed within"],
+        *["cant come near me", "not meant to know where i live"],
+        *["not supposed to know where i live", "not supposed to know my address"],
+        "not meant to know my address",
+    ],
+    welsh=[
+        *["i bod yn y carchar", "i bod yn carchar", "i bod yn jail", "i bod yn y dalfa"],
+        *["i bod i cadw draw", "i bod i aros draw", "dim i bod i dod yn agos"],
+        *["dim i bod yn agos", "dim hawl i dod yn agos", "dim hawl dod yn agos"],
+        *["na caiff e dod", "na caiff o dod", "na caiff fe dod"],
+    ],
+)
 
-# Normalised the same way as messages, so the lists above may be written naturally.
-PHRASES: tuple[str, ...] = tuple(
-    sorted({phrase for phrase in (normalise(p) for p in [*ENGLISH, *WELSH]) if phrase})
+# --- Kept in, locked out ------------------------------------------------------------------
+
+_US = ["me", "us", "the kids", "my kids", "the children", "me and the kids", "fi", "ni"]
+LOCKED = Slot.of(
+    "locked",
+    english=[
+        *["locked", "locking", "locks", "lock", "shut", "shutting", "trapped", "trapping"],
+        "barricaded",
+    ],
+    welsh=["cloi", "cau", "carcharu"],
+)
+KEPT = Slot.of(
+    "kept",
+    english=["keeping", "kept", "keeps", "keep", "holding", "held"],
+    welsh=["cadw"],
+)
+US = Slot.of("us", english=_US, welsh=["fi", "ni", "y plant"])
+IN_OR_OUT = Slot.of(
+    "in_or_out",
+    english=["in", "out", "inside", "outside", "in here", "in the house", "out of the house"],
+    welsh=["mewn", "i mewn", "allan", "mas", "tu mas", "tu allan", "yn y ty", "yma"],
+)
+MY = Slot.of("my", welsh=["fy", "ein"])
+KEPT_IN = Slot.of(
+    "kept_in",
+    english=[
+        *["locked in", "locked out", "shut in", "im trapped", "i am trapped", "trapped in"],
+        *["trapped inside", "stuck inside", "stuck outside", "cant get out", "cannot get out"],
+        *["can not get out", "cant get away", "cannot get away", "cant leave", "cannot leave"],
+        *["can not leave", "cant escape", "wont let me", "will not let me", "doesnt let me"],
+        *["not letting me", "taken my keys", "took my keys", "hidden my keys", "hid my keys"],
+        *["has my keys", "got my keys", "taken my phone", "took my phone", "smashed my phone"],
+        *["changed the locks", "kicked me out", "thrown me out", "threw me out"],
+        *["chucked me out", "kicked us out", "thrown us out", "nowhere to go"],
+        *["nowhere safe", "blocked the door", "blocking the door", "against the door"],
+        "against the front door",
+    ],
+    welsh=[
+        *["cloi y drws", "cloi y drysau", "wedi cloi", "cloi mewn", "cloi allan"],
+        *["cloi tu mas", "methu mynd allan", "methu mynd mas", "methu gadael", "methu dianc"],
+        *["methu dod allan", "methu mynd o y ty", "ffaelu mynd mas", "ffaelu gadael"],
+        *["sownd yn y ty", "sownd tu mas", "sownd tu allan", "sownd tu mewn"],
+        *["sownd yn y llofft", "yn sownd", "wedi newid y cloeon", "wedi newid cloeon"],
+        *cross(
+            ["cymryd", "cuddio", "mynd a"],
+            ["fy", "y"],
+            ["allweddi", "goriadau", "agoriadau", "goriad", "ffon"],
+        ),
+        *cross(["taflu", "cicio"], ["fi", "ni"], ["allan", "mas"]),
+        # "fy nhaflu i allan": the pronoun after the verb ("i", "ni") may be left out.
+        *cross(["fy", "ein"], ["taflu", "cicio"], ["i", "ni", ""], ["allan", "mas"]),
+        *cross(["dim yn gadael", "dim yn fodlon gadael"], ["i mi", "i fi", "fi", "i ni"]),
+        *["wnaiff e dim gadael", "wneith o dim gadael", "neith o dim gadael"],
+        *["dim lle i mynd", "dim unman i mynd", "unman i mynd", "yn caeth", "rhwystro y drws"],
+        "yn erbyn y drws",
+    ],
+)
+
+# --- Thoughts of not going on ------------------------------------------------------------
+
+NOT_GOING_ON = Slot.of(
+    "not_going_on",
+    english=[
+        *["dont see the point", "cant see the point", "no point in anything"],
+        *["no point in living", "no point carrying on", "no point going on"],
+        *["no point in carrying on", "no point in going on", "whats the point"],
+        *["what is the point", "cant go on", "cannot go on", "cant carry on"],
+        *["cannot carry on", "cant keep going", "cant do this any more"],
+        *["cant do it any more", "cant cope", "cannot cope", "cant take it any more"],
+        *["cant take any more", "cant take this any more", "cant live like this"],
+        *["better off without me", "better off if i wasnt here", "better off if i was gone"],
+        *["better without me", "wont be here", "will not be here", "wont be around"],
+        *["will not be around", "not be here much longer", "not be around much longer"],
+        *["not going to be here", "go to sleep and never wake up", "never wake up"],
+        *["not wake up", "dont want to wake up", "had enough of life"],
+        *["had enough of everything", "had enough of it all", "want it all to stop"],
+        *["want it to stop", "want everything to stop", "make it all stop", "make it stop"],
+        *["want to disappear", "disappear for ever", "disappear forever"],
+        *["disappear for good", "say goodbye", "saying goodbye", "said goodbye"],
+        *["said my goodbyes", "goodbye letter", "goodbye letters", "letters to say goodbye"],
+        *["letter to say goodbye", "saving up my tablets", "saving up my pills"],
+        *["saving my tablets", "saving my pills", "stockpiling", "hoarding my tablets"],
+        *["hoarding pills", "walk into the sea", "walking into the sea", "jump off"],
+        *["jumping off", "off a bridge", "off the bridge", "in front of a train"],
+        *["under a train", "in front of a car", "hang myself", "hanging myself"],
+        *["slit my wrists", "no way out", "give up on life", "given up on life"],
+        *["giving up on life", "nothing left to live for", "nothing to live for"],
+        *["nothing left for me", "i give up", "end things"],
+        *["ending things", "end everything", "tired of living", "tired of life"],
+        *["sick of living", "dont want to be alive", "dont want to exist"],
+        *["wish i wasnt here", "wish i was not here", "wish i was dead"],
+        *["wish i wasnt alive", "not worth living", "life isnt worth", "no future"],
+        *["cant see a way forward", "want to sleep forever", "sleep forever"],
+        *["want it over", "want it to be over", "want it all to end", "want it all over"],
+    ],
+    welsh=[
+        *["dim pwynt", "does dim pwynt", "sdim pwynt", "dim yn gweld pwynt"],
+        *["dim yn gweld y pwynt", "beth yw y pwynt", "be dir pwynt", "beth ydy y pwynt"],
+        *cross(
+            ["methu", "ffaelu", "dim yn gallu", "sai yn gallu"],
+            ["cario", "mynd"],
+            ["mlaen", "ymlaen"],
+        ),
+        *["methu dal ati", "methu ymdopi", "methu gwneud hyn", "methu neud hyn"],
+        *["methu gneud hyn", "sai yn gallu neud hyn", "sai yn gallu gwneud hyn"],
+        *["dim yn gallu gwneud hyn", "dim yn gallu neud hyn", "gwell hebdda i"],
+        *["gwell heb fi", "gwell hebddof fi", "gwell pe bawn i dim yma", "dim yma yn hir"],
+        *["dim yma llawer hirach", "dim yma am hir", "bydda i dim yma"],
+        *["peidio deffro", "peidio a deffro", "byth deffro", "byth yn deffro"],
+        *["cysgu am byth", "digon ar popeth", "digon ar bywyd", "llond bol ar popeth"],
+        *["llond bol ar bywyd", "eisiau i y cyfan stopio", "eisiau i popeth stopio"],
+        *["eisiau i y cyfan dod i pen", "eisiau diflannu", "diflannu am byth", "ffarwelio"],
+        *["ffarwel", "llythyr ffarwel", "llythyrau ffarwel", "hwyl mawr i pawb"],
+        *["dweud hwyl mawr", "dim byd ar ol", "does dim byd ar ol", "dim byd i byw amdano"],
+        *["neidio oddi ar", "neidio o blaen", "crogi fy hun", "torri fy hun"],
+        *["torri fy arddyrnau", "cadw tabledi", "cadw fy tabledi", "casglu tabledi"],
+        *["hel tabledi", "blino ar byw", "wedi blino ar bywyd", "dim eisiau bod yma"],
+        *["dim eisiau bod yn byw", "rhoi y gorau i byw", "dim dyfodol"],
+    ],
+)
+
+# --- Violence and threats ----------------------------------------------------------------
+
+VIOLENCE = Slot.of(
+    "violence",
+    english=[
+        *["hit", "hits", "hitting", "beat", "beats", "beating", "beaten", "battered", "hurt"],
+        *["hurts", "hurting", "attacked", "attacks", "attacking", "attack", "assaulted"],
+        *["assaulting", "strangled", "strangling", "strangle", "choked", "choking"],
+        *["choke", "kicked", "kicking", "punched", "punching", "punch", "pushed", "pushing"],
+        *["shoved", "slapped", "slapping", "raped", "rape", "stabbed", "stab", "stabbing"],
+        *["grabbed", "grabbing", "dragged", "dragging", "threatened", "threatening"],
+        *["threaten", "threatens", "kill", "killing", "burn", "burned", "burnt", "smothered"],
+        *["pinned", "held down", "tied up", "spat at", "bit", "abused", "abusing"],
+    ],
+    welsh=[
+        *["taro", "curo", "bwrw", "brifo", "anafu", "niweidio", "ymosod", "tagu", "cicio"],
+        *["gwthio", "lladd", "bygwth", "trywanu", "llusgo", "dyrnu", "slapio", "treisio"],
+        *["cam drin", "camdrin", "cnoi", "llosgi", "mygu", "threatenio", "threatnio"],
+        *["hitio", "atacio", "hurtio", "stabio", "pwnio"],
+    ],
+)
+VICTIM = Slot.of(
+    "victim",
+    english=[
+        *_US,
+        *["my children", "my son", "my daughter", "my baby", "my mum", "my dad", "my sister"],
+        *["my brother", "her", "him", "them", "my dog", "the dog", "the baby", "my head"],
+        *["my face", "her head", "her face", "his head"],
+    ],
+    welsh=[
+        *["fi", "ni", "y plant", "fy plant", "hi", "nhw", "fy mab", "fy merch", "mam"],
+        *cross(["fy", "ei"], ["pen", "wyneb", "gwddf"]),
+    ],
+)
+POSSESSIVE = Slot.of("possessive", welsh=["fy", "ei", "ein", "eu", "dy"])
+THREAT = Slot.of(
+    "threat",
+    english=[
+        *["threats", "threatening to", "threatened to", "death threats", "going to kill"],
+        *["will kill", "wants to kill", "said he would kill", "coming to get me"],
+        *["going to get me", "out to get me", "will find me", "going to find me"],
+        *["come after me", "coming after me", "kill me", "killing me", "watch your back"],
+        *["watch my back", "teach me a lesson", "youre dead", "you are dead"],
+    ],
+    welsh=[
+        *["bygwth", "bygythiad", "bygythiadau", "ymosod arna i", "ymosod arnaf"],
+        *["ymosod arnon ni", "ymosod arnom", "ymosod ar y plant", "ymosod ar"],
+        *["mynd i lladd", "am lladd", "dod i fy cael", "dod i cael fi", "gwylia dy cefn"],
+        "gwylia dy hun",
+    ],
+)
+
+# --- Weapons -----------------------------------------------------------------------------
+
+_WEAPONS_CY = [
+    *["cyllell", "cyllyll", "gwn", "dryll", "arf", "arfau", "morthwyl", "bwyell", "twca"],
+    *["llafn", "asid", "pastwn", "cleddyf"],
+]
+WEAPON = Slot.of(
+    "weapon",
+    english=[
+        *["knife", "knifes", "knives", "blade", "machete", "gun", "guns", "shotgun"],
+        *["pistol", "firearm", "weapon", "weapons", "hammer", "axe", "baseball bat", "bat"],
+        *["crowbar", "screwdriver", "scissors", "acid", "broken bottle"],
+    ],
+    welsh=_WEAPONS_CY,
+)
+WELSH_WEAPON = Slot.of("welsh_weapon", welsh=_WEAPONS_CY)
+HAS = Slot.of(
+    "has",
+    english=[
+        *["has", "has got", "hes got", "got", "with", "holding", "held", "pulled"],
+        *["pulled out", "pulling", "waving", "carrying", "brought", "bringing", "grabbed"],
+        *["picked up", "threatened me with", "came at me with"],
+    ],
+    welsh=[
+        *["ganddo", "ganddi", "gynno", "gynno fo", "gynni", "gynni hi", "gyda", "gyda fe"],
+        *["gyda hi", "efo", "efo fo", "efo hi", "gan", "gan fo", "ganddo fo", "ganddo fe"],
+        *["dod a", "dod ag", "wedi dod a", "wedi dod ag", "a ei", "efo ei", "gyda ei"],
+        *["cario", "yn cario"],
+        *["yn dal", "chwifio", "tynnu"],
+    ],
+)
+DETERMINER = Slot.of(
+    "determiner",
+    english=["a", "an", "the", "his", "her", "their", "a big", "some"],
+    welsh=["ei", "y"],
+)
+HAS_AFTER = Slot.of(
+    "has_after",
+    english=["on him", "in his hand", "in his pocket"],
+    welsh=[
+        *["ganddo", "ganddi", "gynno", "gynno fo", "gyda fe", "gyda hi", "efo fo", "efo hi"],
+        *["da fe", "gyda fo"],
+    ],
+)
+# "a"/"ag" is "with" (â, aspirate after it) only before a Welsh weapon: "a knife" is English.
+WITH = Slot.of("with", welsh=["a", "ag"])
+
+# --- Fear --------------------------------------------------------------------------------
+
+FEAR_SUBJECT = Slot.of(
+    "fear_subject",
+    english=["im", "i am", "i feel", "im feeling", "i was", "ive been", "i get", "feeling"],
+    welsh=[
+        *["dw i yn", "dwi yn", "dw i", "dwi", "rwy yn", "rwy", "rydw i yn", "rydw i"],
+        *["mae gen i", "ma gen i", "mae gennai", "mae gyda fi", "ma gyda fi", "mae arna i"],
+        "yn",
+    ],
+)
+INTENSITY = Slot.of(
+    "intensity",
+    english=["so", "really", "very", "proper", "too", "absolutely", "totally"],
+    welsh=["mor", "wir", "yn"],
+)
+FEAR = Slot.of(
+    "fear",
+    english=[
+        *["scared", "frightened", "terrified", "petrified", "panicking", "shaking"],
+        *["scared for my life", "afraid for my life", "scared of him", "scared of her"],
+        "afraid of him",
+    ],
+    welsh=["ofn", "ofnus", "ofn mawr", "dychryn", "wedi dychryn", "crynu", "arswyd", "panicio"],
+)
+
+# --- Danger now, help, and self-harm -----------------------------------------------------
+
+DANGER_NOW = Slot.of(
+    "danger_now",
+    english=[
+        *["in danger", "im in danger", "not safe", "dont feel safe", "do not feel safe"],
+        *["unsafe", "help me he", "help me hes", "help me she", "help me they", "help me now"],
+        *["help me please", "please help me", "sos", "call the police", "call 999"],
+        *["ring 999", "phone 999", "called 999", "send someone", "send help"],
+        *["send the police", "get the police", "need the police", "need police"],
+        *["need help now", "scared he", "scared she", "afraid he", "so scared"],
+        "really scared",
+    ],
+    welsh=[
+        *["mewn perygl", "dim yn diogel", "dim yn teimlo yn diogel", "dim yn saff"],
+        *["dim yn teimlo yn saff", "help fi", "helpa fi", "helpwch fi", "helpu fi"],
+        *["achub fi", "anfonwch help", "anfonwch y heddlu", "ffonio y heddlu"],
+        *["ffoniwch y heddlu", "ffonio 999", "galw y heddlu", "ofn am fy bywyd"],
+        *["ofn arna i", "ofn arnaf", "ofn iddo", "ofn mawr"],
+    ],
+)
+PLEASE = Slot.of(
+    "please",
+    english=["please", "someone", "somebody", "help", "sos"],
+    welsh=["rhywun", "helpwch"],
+)
+HELP = Slot.of("help", english=["help", "help me", "help us"], welsh=["help", "helpwch fi"])
+SELF_HARM = Slot.of(
+    "self_harm",
+    english=[
+        *["want to end it", "end it all", "end it al", "end my life", "kill myself"],
+        *["kill my self", "killmyself", "killing myself", "kms", "hurt myself"],
+        *["hurting myself", "harm myself", "self harm", "selfharm", "suicide", "suicidal"],
+        *["take my own life", "dont want to live", "dont want to be here any more"],
+        *["no reason to live", "better off dead", "want to die", "overdose", "taken pills"],
+        *["took pills", "taken tablets", "taken all my tablets", "taken all my pills"],
+        *["took tablets", "swallowed pills", "swallowed tablets", "cut myself"],
+        "cutting myself",
+    ],
+    welsh=[
+        *cross(
+            ["lladd", "niweidio", "brifo", "anafu", "torri", "crogi"],
+            ["fy hun", "fy hunan"],
+        ),
+        *["hunanladdiad", "eisiau marw", "dim eisiau byw", "diwedd ar y cyfan"],
+        *["diwedd ar fy bywyd", "llyncu tabledi", "llyncu pils", "cymryd tabledi i gyd"],
+        *["cymryd y tabledi i gyd", "gormod o tabledi", "gorddos"],
+    ],
+)
+
+# The patterns: each kind above, on its own or put together. Order does not matter.
+PATTERNS: tuple[Pattern, ...] = (
+    Pattern.of(PERSON, Gap(1), HERE),
+    Pattern.of(PERSON, Gap(4), PLACE),
+    Pattern.of(PERSON, Gap(4), PREPOSITION, Maybe(THE), HOME),
+    Pattern.of(PERSON, Gap(4), PREPOSITION, MINE, PUBLIC),
+    Pattern.of(WATCHING_FROM, MINE, HOME),
+    Pattern.of(WATCHED),
+    Pattern.of(BREACH, Gap(3), ORDER),
+    Pattern.of(PERSON, Gap(3), NOT_ALLOWED),
+    Pattern.of(ORDER_BROKEN),
+    Pattern.of(LOCKED, US),
+    Pattern.of(MY, LOCKED),
+    Pattern.of(KEPT, US, IN_OR_OUT),
+    Pattern.of(MY, KEPT, Maybe(US), IN_OR_OUT),
+    Pattern.of(KEPT_IN),
+    Pattern.of(NOT_GOING_ON),
+    Pattern.of(VIOLENCE, VICTIM),
+    Pattern.of(POSSESSIVE, VIOLENCE),
+    Pattern.of(THREAT),
+    Pattern.of(HAS, Maybe(DETERMINER), WEAPON),
+    Pattern.of(WEAPON, HAS_AFTER),
+    Pattern.of(WITH, WELSH_WEAPON),
+    Pattern.of(FEAR_SUBJECT, Maybe(INTENSITY), FEAR),
+    Pattern.of(DANGER_NOW),
+    Pattern.of(PLEASE, HELP, END),
+    Pattern.of(HELP, PLEASE, END),
+    Pattern.of(SELF_HARM),
 )
 
 
+@functools.cache
+def reader() -> Reader:
+    """The compiled safety net: built on first use, then shared (it never changes)."""
+    return Reader.compile(PATTERNS)
+
+
 def danger_phrase(body: str) -> str | None:
-    """The first danger phrase in `body` (as whole words), or None."""
-    padded = f" {normalise(body)} "
-    for phrase in PHRASES:
-        if f" {phrase} " in padded:
-            return phrase
-    return None
+    """The words of `body` that matched a danger pattern, or None."""
+    found: Match | None = reader().find(body)
+    return str(found) if found else None
 
 
 def in_danger(body: str) -> bool:
-    """Whether `body` has words of danger in English or Welsh."""
+    """Whether `body` has words of danger in English, Welsh, or both."""
     return danger_phrase(body) is not None

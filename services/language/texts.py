@@ -203,6 +203,21 @@ TEXTS: dict[str, dict[Language, str]] = {
             "phwyso 55 pan ofynnir i chi. Rydym wedi gofyn i swyddog heddlu gysylltu â chi."
         ),
     },
+    # The assistant could not answer (Rasa down or stalled past RASA_GIVE_UP_SECONDS, an
+    # empty answer, an action that failed): the message is safe, a person will read it, and
+    # 999 and 101 (services/conversations/processing.py). A high-priority handoff is open.
+    "holding": {
+        Language.EN: (
+            "We have your message, but our automated assistant can't answer right now. An "
+            "officer will read it and contact you. If you are in danger, call 999. If it is "
+            "not an emergency, call 101."
+        ),
+        Language.CY: (
+            "Mae eich neges wedi cyrraedd, ond ni all ein cynorthwyydd awtomatig ateb ar hyn o "
+            "bryd. Bydd swyddog heddlu yn ei darllen ac yn cysylltu â chi. Os ydych chi mewn "
+            "perygl, ffoniwch 999. Os nad yw'n argyfwng, ffoniwch 101."
+        ),
+    },
     # An open handoff nobody claimed in time (services/handoffs.flag_overdue): honest about
     # the wait, {when} from services/staffing.next_contact, then 999 and 101.
     "handoff_overdue": {

@@ -39,8 +39,11 @@ Screen = Callable[[Session, int, str], tuple[str, Callable[[], object] | None]]
 
 @dataclass(frozen=True)
 class Stored:
+    """An inbound message as stored: its id (None for a duplicate) and what it said."""
+
     message_id: int | None
     duplicate: bool
+    body: str = ""
 
 
 def conversation_id_for(session: Session, address: str) -> int:
@@ -127,7 +130,7 @@ def store_message(
         phones.redact(number) if kind is phones.SenderKind.PHONE else kind.value,
         channel.value,
     )
-    return Stored(message_id, duplicate=False)
+    return Stored(message_id, duplicate=False, body=body)
 
 
 def record_status(session: Session, form: Mapping[str, str], on_settled: OnSettled) -> None:

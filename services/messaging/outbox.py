@@ -3,6 +3,13 @@
 Sending is crash-safe: a message is marked SUBMITTING (committed) before the request to
 Twilio, and anything found SUBMITTING by a later lease holder is looked up at Twilio
 before it is sent again, so that a crash mid-request neither loses nor doubles it.
+
+Urgent messages (999 guidance) go another way: not in the conversation's order, under its
+lease, but by whichever worker claims each first (`claim_urgent`, a conditional UPDATE on the
+message row). A worker waiting on Rasa for the same conversation holds the lease for up to
+RASA_TIMEOUT_SECONDS; the answer to a cry for help must not wait behind it. The claim has
+the lease's guarantees on one row: it runs out if its worker dies (at once for a dead local
+process), and whoever takes it over asks Twilio first.
 """
 
 from __future__ import annotations
@@ -11,7 +18,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from models import (
@@ -24,7 +31,8 @@ from models import (
     SentAs,
     utcnow,
 )
-from services.messaging import inbound, phones
+from models.db import rows_updated
+from services.messaging import inbound, leases, phones
 from services.messaging.ratelimit import RateLimiter
 from services.messaging.retry import next_attempt
 from services.messaging.segments import segments, split_body
@@ -36,6 +44,10 @@ log = logging.getLogger(__name__)
 
 # Twilio's message dates have one-second resolution and its clock is not ours.
 CLOCK_SLACK = dt.timedelta(minutes=2)
+
+# The priority of urgent messages: below replies (0) and bulk (1), so they go first at the
+# rate limiter too, and sent without the conversation's lease (`claim_urgent`).
+URGENT = -1
 
 
 def enqueue(
@@ -98,6 +110,8 @@ def next_due(session: Session, conversation_id: int) -> Message | None:
             Message.conversation_id == conversation_id,
             Message.direction == Direction.OUTBOUND,
             Message.status.in_([MessageStatus.PENDING, MessageStatus.SUBMITTING]),
+            # Urgent messages are claimed one by one, never through the lease.
+            Message.priority > URGENT,
         )
         # A text's later parts go straight after its first, whatever was written meanwhile.
         .order_by(Message.priority, func.coalesce(Message.part_of_id, Message.id), Message.id)
@@ -148,6 +162,8 @@ class Submission:
     content_variables: str | None = None
     # Lower goes first (replies before bulk): the rate limiter serves them in that order.
     priority: int = 0
+    # The worker that claimed an urgent message (None: sent under the conversation's lease).
+    claimed_by: str | None = None
 
 
 # WhatsApp takes free text only within 24 hours of the person's last message to us.
@@ -178,10 +194,18 @@ def start_send(
     message = next_due(session, conversation_id)
     if message is None:
         return None
+    return _begin(session, message, on_settled)
+
+
+def _begin(
+    session: Session, message: Message, on_settled: OnSettled, claimed_by: str | None = None
+) -> Submission | str:
+    """Mark `message` SUBMITTING and say what to send, or suppress it for an opt-out."""
     conversation = message.conversation
     if conversation.opted_out_at and not message.bypass_opt_out:
         message.status = MessageStatus.SUPPRESSED
         message.error_message = "not sent: the recipient has opted out"
+        message.claim_owner = message.claim_until = None
         on_settled(session, message)
         return SUPPRESSED
     now = utcnow()
@@ -201,7 +225,88 @@ def start_send(
         content_sid=message.content_sid if template else None,
         content_variables=message.content_variables if template else None,
         priority=message.priority,
+        claimed_by=claimed_by,
     )
+
+
+def due_urgent(session: Session, limit: int = 100) -> list[int]:
+    """Urgent messages any worker may claim now: due, or left mid-send by a claim that ran
+    out or whose (local) worker died."""
+    now = utcnow()
+    rows = session.execute(
+        select(Message.id, Message.status, Message.claim_owner, Message.claim_until)
+        .where(
+            Message.direction == Direction.OUTBOUND,
+            Message.priority <= URGENT,
+            or_(
+                and_(Message.status == MessageStatus.PENDING, Message.next_attempt_at <= now),
+                Message.status == MessageStatus.SUBMITTING,
+            ),
+        )
+        .order_by(Message.id)
+        .limit(limit)
+    )
+    return [
+        message_id
+        for message_id, status, owner, until in rows
+        if status is MessageStatus.PENDING
+        or until is None
+        or until < now
+        or (owner is not None and leases.owner_is_dead(owner))
+    ]
+
+
+def claim_urgent(
+    session: Session, message_id: int, owner: str, seconds: float, on_settled: OnSettled
+) -> Submission | str | None:
+    """Claim one urgent message for `owner` for `seconds` and mark it as being sent (in the
+    caller's transaction).
+
+    A conditional UPDATE: of any number of workers trying at once, one gets it. Returns what
+    to send, SUPPRESSED (opted out since), or None when it is not (or no longer) claimable.
+    A claim taken over from a worker that died mid-send asks Twilio before sending again.
+    """
+    now = utcnow()
+    until = now + dt.timedelta(seconds=seconds)
+    this = update(Message).where(
+        Message.id == message_id,
+        Message.direction == Direction.OUTBOUND,
+        Message.priority <= URGENT,
+    )
+    free = or_(
+        and_(Message.status == MessageStatus.PENDING, Message.next_attempt_at <= now),
+        and_(
+            Message.status == MessageStatus.SUBMITTING,
+            or_(Message.claim_until.is_(None), Message.claim_until < now),
+        ),
+    )
+    taken = rows_updated(session, this.where(free).values(claim_owner=owner, claim_until=until))
+    if not taken:
+        holder = session.scalar(
+            select(Message.claim_owner).where(
+                Message.id == message_id, Message.status == MessageStatus.SUBMITTING
+            )
+        )
+        if holder is None or holder == owner or not leases.owner_is_dead(holder):
+            return None
+        taken = rows_updated(
+            session,
+            this.where(
+                Message.status == MessageStatus.SUBMITTING, Message.claim_owner == holder
+            ).values(claim_owner=owner, claim_until=until),
+        )
+        if not taken:
+            return None
+    message = session.get_one(
+        Message,
+        message_id,
+        options=[joinedload(Message.conversation)],
+        populate_existing=True,
+    )
+    if message.status is MessageStatus.SUBMITTING:
+        # Its last sender may or may not have reached Twilio.
+        message.needs_reconcile = True
+    return _begin(session, message, on_settled, claimed_by=owner)
 
 
 def deliver(
@@ -233,6 +338,9 @@ def finish_send(
     message = session.get_one(Message, submission.message_id)
     if message.status is not MessageStatus.SUBMITTING:
         return
+    if submission.claimed_by is not None and message.claim_owner != submission.claimed_by:
+        return  # Our claim ran out and another worker took the message over: it is theirs.
+    message.claim_owner = message.claim_until = None
     if isinstance(outcome, Accepted):
         _record_accepted(session, message, outcome, on_settled)
         return

@@ -1,8 +1,11 @@
-"""The port to the Rasa server: its REST channel, one message at a time."""
+"""The port to the assistant: Rasa's REST channel, one message at a time, and whether Rasa's
+action server is there to run its actions."""
 
 from __future__ import annotations
 
 import threading
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
 import requests
@@ -11,7 +14,34 @@ from services.settings import Settings
 
 
 class RasaUnavailable(Exception):
-    """Rasa did not answer in time, or answered with an error: try again later."""
+    """Rasa did not answer in time, or answered with an error, or its action server is not
+    there: try again later."""
+
+
+# How long the action server is taken to be there after it last said so. A message that
+# reached Rasa while it was not would be answered wrongly (Rasa carries on without the
+# action's events: a failed session start ends in "Sorry, I didn't understand"), so the
+# worker asks first; at most this often while the answer is yes.
+ACTIONS_CHECK_SECONDS = 2.0
+
+
+# The custom payload our action server answers with when an action raised
+# (bot/action_server.py), instead of Rasa's silence: {"action_failed": "<action name>"}.
+ACTION_FAILED = "action_failed"
+
+
+@dataclass(frozen=True)
+class BotAnswer:
+    """What Rasa's REST channel answered: the texts for the victim, in order, and the names of
+    the actions that failed on the way (reported by our action server)."""
+
+    texts: list[str]
+    failed_actions: list[str] = field(default_factory=list)
+
+    @property
+    def silent(self) -> bool:
+        """Nothing for the victim, or something broke: they must not be left with it."""
+        return not self.texts or bool(self.failed_actions)
 
 
 class RasaClient:
@@ -20,6 +50,11 @@ class RasaClient:
     def __init__(self, settings: Settings) -> None:
         self.url = f"{settings.rasa_url}/webhooks/rest/webhook"
         self.timeout = settings.rasa_timeout
+        # Rasa's token on a call that runs nothing: 200 means the action server is up and
+        # takes the token Rasa sends (bot/action_server.py).
+        self.actions_url = f"{settings.action_server_url}/actions"
+        self.action_token = settings.action_server_token
+        self._actions_ok_until = 0.0
         self._local = threading.local()
         self._sessions: list[requests.Session] = []
         self._lock = threading.Lock()
@@ -47,13 +82,38 @@ class RasaClient:
             was_failing, self._failed_since_success = self._failed_since_success, False
         return was_failing
 
+    def actions_ready(self) -> bool:
+        """Whether the action server answers and takes the token; asked at most every
+        ACTIONS_CHECK_SECONDS while it does, every time while it does not."""
+        now = time.monotonic()
+        with self._lock:
+            if now < self._actions_ok_until:
+                return True
+        try:
+            response = self._http().get(
+                self.actions_url, params={"token": self.action_token}, timeout=(3.05, 5)
+            )
+        except requests.RequestException:
+            return False
+        if response.status_code != 200:
+            return False
+        with self._lock:
+            self._actions_ok_until = now + ACTIONS_CHECK_SECONDS
+        return True
+
     def _failed(self, reason: str) -> RasaUnavailable:
         with self._lock:
             self._failed_since_success = True
         return RasaUnavailable(reason)
 
-    def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[str]:
-        """The bot's replies to `text` from `sender`, in order."""
+    def send(self, sender: str, text: str, metadata: dict[str, Any]) -> BotAnswer:
+        """The bot's replies to `text` from `sender`, in order.
+
+        Rasa's REST channel answers 200 with an empty list when the action server is down or
+        an action fails (it logs the error and carries on): that is a BotAnswer with no
+        texts, not an error. Raises RasaUnavailable on a timeout, a refused connection, a
+        non-200 status or a body that is not a JSON list.
+        """
         try:
             response = self._http().post(
                 self.url,
@@ -70,4 +130,12 @@ class RasaClient:
             raise self._failed("rasa answered something that is not JSON") from exc
         if not isinstance(replies, list):
             raise self._failed("rasa answered JSON that is not a list")
-        return [r["text"] for r in replies if isinstance(r, dict) and r.get("text")]
+        items = [r for r in replies if isinstance(r, dict)]
+        return BotAnswer(
+            texts=[r["text"] for r in items if r.get("text")],
+            failed_actions=[
+                str(r["custom"][ACTION_FAILED])
+                for r in items
+                if isinstance(r.get("custom"), dict) and r["custom"].get(ACTION_FAILED)
+            ],
+        )

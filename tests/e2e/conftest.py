@@ -5,6 +5,7 @@ scheduler per test, with the dev phone standing in for Twilio."""
 from __future__ import annotations
 
 import dataclasses
+import secrets
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -81,7 +82,12 @@ class RasaService:
             tracker_url = tracker_db
         # Nothing listens behind it until a test starts its action server and points it there.
         action_proxy = FaultProxy(0)
-        env = base_env(DATABASE_URL=tracker_db, ACTION_SERVER_URL=f"{action_proxy.url}/webhook")
+        env = base_env(
+            DATABASE_URL=tracker_db,
+            ACTION_SERVER_URL=f"{action_proxy.url}/webhook",
+            # Rasa sends it with every action call; each test's action server requires it.
+            ACTION_SERVER_TOKEN=secrets.token_urlsafe(24),
+        )
         endpoints = self.logs / "endpoints.yml"
         subprocess.run(
             [str(APP_PY), str(ROOT / "scripts/rasa_endpoints.py"), str(endpoints)],
@@ -147,8 +153,30 @@ def rasa_stack(rasa_service: RasaService) -> RasaStack:
     return rasa_service.get()
 
 
+def start_action_server(env: dict[str, str], log_dir: Path, name: str = "actions") -> Process:
+    """Our action server (`python -m bot.action_server`, as `make run` starts it) on a spare
+    port of the loopback, answering /health."""
+    actions, _ = start_http(
+        name,
+        lambda port: [str(APP_PY), "-m", "bot.action_server", "--port", str(port)],
+        lambda port: f"http://127.0.0.1:{port}/health",
+        env,
+        log_dir,
+        60,
+    )
+    return actions
+
+
+def port_of(process: Process) -> int:
+    """The port a server started by `start_http` was given (the last argument)."""
+    args = process.popen.args
+    assert isinstance(args, list)
+    return int(args[-1])
+
+
 class ActionService:
-    """The real action server, started on first use and kept for the session.
+    """Our real action server (`python -m bot.action_server`), started on first use and kept
+    for the session.
 
     Each test points it at its own database (`tests/support/e2e_actions.py`), which takes
     milliseconds; starting a server took 2-3 s a test. A failed start fails the test that
@@ -159,17 +187,20 @@ class ActionService:
         self.logs = logs
         self.process: Process | None = None
         self.port = 0
+        self.token = ""
 
     def get(self, env: dict[str, str]) -> tuple[Process, int]:
         if self.process is not None and self.process.popen.poll() is None:
             return self.process, self.port
         self.close()
+        # Rasa sends this token with every action call; the server refuses calls without it.
+        self.token = env["ACTION_SERVER_TOKEN"]
         self.process, self.port = start_http(
             "actions",
             lambda port: [
                 str(APP_PY),
                 "-m",
-                "rasa_sdk",
+                "bot.action_server",
                 "--actions",
                 "tests.support.e2e_actions",
                 "--port",
@@ -186,6 +217,7 @@ class ActionService:
     def use_database(self, database_url: str) -> None:
         response = requests.post(
             f"http://127.0.0.1:{self.port}/webhook",
+            params={"token": self.token},
             json=e2e_actions.use_database_call(database_url),
             timeout=30,
         )
@@ -230,7 +262,10 @@ def settings(settings: Settings, rasa_stack: RasaStack, action_server: Process) 
     """The test's settings, pointed at the real Rasa (through the fault proxy)."""
     rasa_stack.proxy.mode = "pass"
     return dataclasses.replace(
-        settings, rasa_url=rasa_stack.proxy.url, action_server_url=rasa_stack.action_url
+        settings,
+        rasa_url=rasa_stack.proxy.url,
+        action_server_url=rasa_stack.action_url,
+        action_server_token=rasa_stack.env["ACTION_SERVER_TOKEN"],
     )
 
 
@@ -284,5 +319,6 @@ def env_for(settings: Settings, **extra: str) -> dict[str, str]:
         RETRY_CAP_SECONDS=str(settings.retry_cap_seconds),
         TWILIO_TIMEOUT_SECONDS=str(settings.twilio_timeout),
         RASA_TIMEOUT_SECONDS=str(settings.rasa_timeout),
+        ACTION_SERVER_TOKEN=settings.action_server_token,
         **extra,
     )

@@ -20,9 +20,11 @@ pytestmark = pytest.mark.e2e
 
 MEGAN = "+447700900251"
 GWEN = "+447700900252"
-# Words the safety net has no phrase for, which the model takes for report_danger.
-EN_DANGER = "he sent me a message saying he will find me"
-CY_DANGER = "dw i ddim yn teimlo'n ddiogel"
+# Words the safety net has no phrase for, which the model takes for report_danger (the net
+# grew in issue 10: these are threats it still leaves to the model).
+EN_DANGER = "he says i'm going to pay for this"
+CY_DANGER = "mae o'n deud y bydda i'n difaru"
+MID_FORM_DANGER = "he said he'd make me pay"
 
 
 def _handoffs(client: FlaskClient, auth: dict[str, str]) -> list[dict[str, object]]:
@@ -61,7 +63,8 @@ def test_danger_in_the_middle_of_the_questionnaire_keeps_the_form_going(
         first_reply("utter_ask_needs_safe_now", "en"),
     ]
     assert chat.say("yes") == [response("utter_ask_needs_support", "en")]
-    assert chat.say("he's been driving past my house all night", replies=2) == [
+    assert not safety.in_danger(MID_FORM_DANGER)  # the model's catch, inside the form
+    assert chat.say(MID_FORM_DANGER, replies=2) == [
         text("danger", Language.EN),
         response("utter_ask_needs_support", "en"),
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import signal
 import socket
@@ -67,16 +68,17 @@ class RunService:
         # ones, and the whole service again on others if one was taken all the same.
         self.port = spare_port()
         self.base = f"http://127.0.0.1:{self.port}"
+        self.rasa_port, self.action_port = spare_port(), spare_port()
         env = base_env(
             DATABASE_URL=settings.database_url,
             PORT=str(self.port),
-            RASA_URL=f"http://127.0.0.1:{spare_port()}",
-            ACTION_SERVER_URL=f"http://127.0.0.1:{spare_port()}/webhook",
+            RASA_URL=f"http://127.0.0.1:{self.rasa_port}",
+            ACTION_SERVER_URL=f"http://127.0.0.1:{self.action_port}/webhook",
             WORKER_WAKE_ADDR=f"127.0.0.1:{spare_port(socket.SOCK_DGRAM)}",
             API_TOKEN="run-service-token",
         )
-        env.pop("PUBLIC_BASE_URL", None)
-        env.pop("TWILIO_API_BASE_URL", None)
+        for name in ("PUBLIC_BASE_URL", "TWILIO_API_BASE_URL", "RASA_HOST", "ACTION_SERVER_HOST"):
+            env.pop(name, None)
         self.log_path = log_path
         self.log = log_path.open("wb")
         self.popen = subprocess.Popen(
@@ -112,6 +114,26 @@ class RunService:
             os.killpg(self.popen.pid, signal.SIGKILL)
             self.popen.wait(10)
         self.log.close()
+
+
+def listening_on(port: int) -> set[str]:
+    """The local addresses with a TCP socket listening on `port` (Linux's /proc/net/tcp*)."""
+    found = set()
+    for table, width in (("/proc/net/tcp", 8), ("/proc/net/tcp6", 32)):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.split(":")
+            if state != "0A" or int(hex_port, 16) != port:  # 0A: LISTEN
+                continue
+            raw = bytes.fromhex(address)
+            # The kernel writes each 32-bit word in host (little-endian) order.
+            words = [raw[i : i + 4][::-1] for i in range(0, len(raw), 4)]
+            found.add(
+                str(ipaddress.ip_address(b"".join(words)))
+                if width == 32
+                else str(ipaddress.ip_address(words[0]))
+            )
+    return found
 
 
 def start_run_service(settings: Settings, tmp_path: Path) -> RunService:
@@ -170,6 +192,12 @@ def test_run_service_starts_everything_answers_hello_and_stops_on_ctrl_c(
         phone = Handset(base, "+447700900401")
         phone.send("hello")
         assert [m["body"] for m in phone.wait_for(1)] == [first_reply("utter_greet", "en")]
+        # Rasa and the action server listen on the loopback only (issue 10): nothing else on
+        # the network may reach them. The action server also wants Rasa's token.
+        assert listening_on(run.rasa_port) == {"127.0.0.1"}
+        assert listening_on(run.action_port) == {"127.0.0.1"}
+        actions = f"http://127.0.0.1:{run.action_port}"
+        assert requests.get(f"{actions}/actions", timeout=5).status_code == 401
     finally:
         run.interrupt()
     assert run.popen.returncode is not None

@@ -25,6 +25,7 @@ from models import (
 )
 from services.console import takeover
 from services.conversations import processing
+from services.messaging.rasa import BotAnswer
 from services.runtime import Runtime
 from services.settings import Settings
 from tests.support.console import make_officer, post, signed_in, waiting_victim
@@ -190,7 +191,7 @@ def test_hand_back_resumes_the_bot_and_tells_it_once(
     request = _inbound(client, settings, rt, MEGAN, "thanks")
     assert isinstance(request, processing.BotRequest) and request.metadata["handed_back"] is True
     with rt.db.session() as session:
-        processing.finish_processing(session, rt, request, ["You're welcome."])
+        processing.finish_processing(session, rt, request, BotAnswer(["You're welcome."]))
     assert _state(rt, conversation_id).handed_back_at is None
     again = _inbound(client, settings, rt, MEGAN, "bye")
     assert isinstance(again, processing.BotRequest) and "handed_back" not in again.metadata
@@ -214,7 +215,8 @@ def test_a_new_urgent_request_while_claimed_returns_to_the_queue_on_hand_back(
     conversation_id, handoff_id = waiting_victim(client, auth, rt, MEGAN)
     signed_in(client, rt, "alys", OfficerRole.OFFICER)
     post(client, f"/console/handoffs/{handoff_id}/claim")
-    assert _inbound(client, settings, rt, MEGAN, "he's here, help") == processing.HANDLED
+    # Words of danger are dealt with as they arrive: nothing is left for the worker.
+    assert _inbound(client, settings, rt, MEGAN, "he's here, help") is None
     assert _state(rt, conversation_id).state is ConversationState.OFFICER
     items = client.get("/console/queue/items").get_data(as_text=True)
     assert 'data-urgent="1"' in items

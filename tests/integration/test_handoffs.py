@@ -25,6 +25,7 @@ from models.handoffs import IllegalHandoffMove
 from services.console import handoffs
 from services.conversations import processing
 from services.language.texts import TEXTS, text
+from services.messaging import outbox
 from services.runtime import Runtime
 from services.settings import Settings
 from tests.support.factories import inbound_form, new_case, new_victim, signed_post
@@ -179,10 +180,11 @@ def test_handoffs_need_the_token(client: FlaskClient) -> None:
     assert client.get("/api/handoffs?status=open").status_code == 401
 
 
-# Danger words, routed by the pipeline without the bot (so no Rasa is needed here).
+# Danger words and keywords, dealt with as the message arrives (no worker, no Rasa here).
 
 
 def _process(client: FlaskClient, settings: Settings, rt: Runtime, sender: str, body: str) -> int:
+    """Deliver through the signed webhook; the webhook itself must have dealt with it."""
     form = inbound_form(sender, body)
     assert signed_post(client, settings, "/twilio/messages", form).status_code == 200
     with rt.db.session() as session:
@@ -190,9 +192,8 @@ def _process(client: FlaskClient, settings: Settings, rt: Runtime, sender: str, 
             select(Conversation.id).where(Conversation.address == sender)
         )
         assert conversation_id is not None
-        assert (
-            processing.start_processing(session, conversation_id, rt.settings) == processing.HANDLED
-        )
+        # Nothing is left for the worker: the message was answered when it arrived.
+        assert processing.start_processing(session, conversation_id, rt.settings) is None
         return conversation_id
 
 
@@ -226,6 +227,12 @@ def test_danger_words_get_999_in_the_victims_language_and_an_urgent_handoff(
     new_victim(client, auth, new_case(client, auth), phone=phone, language=language)
     conversation_id = _process(client, settings, rt, phone, body)
     assert _replies(rt, conversation_id) == [TEXTS["danger"][Language(language)]]
+    with rt.db.session() as session:
+        # Urgent: sent by the first worker free, without the conversation's lease.
+        priorities = session.scalars(
+            select(Message.priority).where(Message.direction == Direction.OUTBOUND)
+        ).all()
+        assert priorities == [outbox.URGENT]
     [handoff] = client.get("/api/handoffs?status=open", headers=auth).get_json()
     assert handoff["priority"] == "urgent" and handoff["reason"] == "danger words"
     assert handoff["conversation_id"] == conversation_id and handoff["case_ref"] == "CR-2026-0001"

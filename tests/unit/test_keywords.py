@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.conversations.keywords import Keyword, match
+from services.conversations.keywords import Keyword, from_opt_out_type, match
 
 
 @pytest.mark.parametrize(
@@ -23,6 +23,7 @@ from services.conversations.keywords import Keyword, match
         "revoke",
         "STOPIO",
         "stopio.",
+        "Stopiwch",
         "\u00a0stop\u00a0",
         "“stop”",
     ],
@@ -31,7 +32,7 @@ def test_opt_out_words(body: str) -> None:
     assert match(body) is Keyword.OPT_OUT
 
 
-@pytest.mark.parametrize("body", ["START", "yes", "Unstop", "dechrau!", " DECHRAU "])
+@pytest.mark.parametrize("body", ["START", "yes", "Unstop", "dechrau!", " DECHRAU ", "Dechreuwch"])
 def test_opt_in_words(body: str) -> None:
     assert match(body) is Keyword.OPT_IN
 
@@ -57,3 +58,21 @@ def test_help_words(body: str) -> None:
 def test_sentences_are_not_keywords(body: str) -> None:
     # A sentence that contains a keyword is for the assistant (and its danger safety net).
     assert match(body) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "keyword"),
+    [
+        ("STOP", Keyword.OPT_OUT),
+        ("START", Keyword.OPT_IN),
+        ("HELP", Keyword.HELP),
+        ("stop", Keyword.OPT_OUT),
+        (" HELP ", Keyword.HELP),
+        (None, None),
+        ("", None),
+        # A value Twilio may add one day: ignored, never a refusal that loses the message.
+        ("PAUSE", None),
+    ],
+)
+def test_twilio_opt_out_type(value: str | None, keyword: Keyword | None) -> None:
+    assert from_opt_out_type(value) is keyword

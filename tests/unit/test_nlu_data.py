@@ -11,6 +11,7 @@ import yaml
 
 from scripts.nlu_data import (
     CONTRACT_INTENTS,
+    DANGER_DIR,
     HARD_DIR,
     LANGUAGES,
     NLU_DIR,
@@ -18,6 +19,7 @@ from scripts.nlu_data import (
     TEST_DIR,
     TUNING_DIR,
     Example,
+    danger_examples,
     hard_examples,
     held_out_examples,
     normalise,
@@ -208,10 +210,23 @@ def test_training_never_reads_the_held_out_split() -> None:
 
 def test_every_held_out_file_sits_in_a_language_folder() -> None:
     # The evaluation takes an example's language from its folder, and its split from the
-    # folder above; a file anywhere else would be scored in no language and no split.
+    # folder above; a file anywhere else would be scored in no language and no split. The
+    # danger split (nlu/test/danger/<language>/) is scored on its own.
     for path in TEST_DIR.rglob("*.yml"):
-        assert path.parent.parent in (TEST_DIR, HARD_DIR, TUNING_DIR), path
+        assert path.parent.parent in (TEST_DIR, HARD_DIR, TUNING_DIR, DANGER_DIR), path
         assert path.parent.name in LANGUAGES, path
+
+
+def test_the_danger_split_is_danger_in_both_languages_and_never_trained_on(
+    training: list[Example], held_out: list[Example]
+) -> None:
+    danger = danger_examples()
+    assert {e.language for e in danger} == set(LANGUAGES)
+    assert {e.intent for e in danger} == {"report_danger"}
+    seen = {normalise(e.text) for e in training + held_out}
+    assert [e.text for e in danger if normalise(e.text) in seen] == []
+    texts = [normalise(e.text) for e in danger]
+    assert sorted({t for t in texts if texts.count(t) > 1}) == []
 
 
 @pytest.mark.parametrize("which", ["training", "held_out", "hard", "tuning"])

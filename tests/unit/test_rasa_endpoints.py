@@ -50,3 +50,11 @@ def test_postgresql_and_redis() -> None:
 def test_an_unsupported_database_is_refused() -> None:
     with pytest.raises(ConfigError):
         render({"DATABASE_URL": "mysql://root@localhost/x"})
+
+
+def test_the_action_server_token_goes_to_rasa_as_its_endpoint_token() -> None:
+    # Rasa 3.6 sends an endpoint's `token` as the query parameter `token` on every call
+    # (rasa/utils/endpoints.py); bot/action_server.py requires it.
+    endpoints = yaml.safe_load(render({"ACTION_SERVER_TOKEN": "s3cret:/?&"}))
+    assert endpoints["action_endpoint"]["token"] == "s3cret:/?&"
+    assert "token" not in yaml.safe_load(render({}))["action_endpoint"]

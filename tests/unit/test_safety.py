@@ -1,11 +1,17 @@
-"""The danger safety net: every danger phrasing is caught; ordinary messages are not."""
+"""The danger safety net: every danger phrasing is caught, in English, in Welsh in every
+mutation, and in both mixed; ordinary messages are not; and it is quick."""
 
 from __future__ import annotations
+
+import time
 
 import pytest
 
 from models.handoffs import HandoffStatus, IllegalHandoffMove, may_move
-from services.conversations.safety import PHRASES, danger_phrase, in_danger
+from scripts.nlu_data import danger_examples, held_out_examples, training_examples
+from services.conversations import safety
+from services.conversations.safety import danger_phrase, in_danger
+from services.language.patterns import FILLERS, NOT_MUTATED, Maybe, Slot, canonical
 from services.language.phrases import normalise
 
 DANGER_EN = [
@@ -65,6 +71,104 @@ DANGER_CY = [
     "MAE E YN Y TY",
 ]
 
+# Every mutation of a Welsh danger word (issue 10): soft, nasal, aspirate, h- before a vowel.
+WELSH_MUTATIONS = [
+    "mae ganddo gyllell",  # soft: cyllell -> gyllell (object of "mae gan")
+    "mae gynno fo wn",  # soft: gwn -> wn (the g dropped)
+    "mae o'n trio dorri mewn",  # soft: torri -> dorri
+    "mae e wedi fy nharo i",  # nasal: taro -> nharo after fy
+    "mae o'n fy nilyn i bob man",  # nasal: dilyn -> nilyn
+    "mae o am fy mygwth i",  # nasal: bygwth -> mygwth
+    "mae e'n sefyll wrth ddrws cefn fy nhŷ",  # soft drws -> ddrws, nasal tŷ -> nhŷ
+    "ma fe tu fas i nhy",  # nasal without the accent, as texted
+    "daeth o i'r tŷ â chyllell",  # aspirate: cyllell -> chyllell after â
+    "roedd e'n ei thagu hi neithiwr",  # aspirate: tagu -> thagu after ei (her)
+    "mae o wedi taro ei phen hi",  # aspirate: pen -> phen (and taro)
+    "mae e am ei hanafu hi eto",  # h-: anafu -> hanafu after ei (her)
+    "maen nhw'n bygwth ein hanafu ni",  # h- after ein
+    "dw i'n ofni y bydd o'n eu hymosod",  # h-: ymosod -> hymosod
+    "mae e wedi fy nghloi i yn y gegin",  # nasal: cloi -> nghloi
+    "mae o wedi mynd â fy ngoriadau i",  # nasal: goriadau -> ngoriadau
+    "mae'n fy nhaflu i allan",  # nasal: taflu -> nhaflu
+    "mae o wedi dod ag arf",  # radical arf (ag, "with", before a vowel)
+    "mae e wedi ei hanafu hi",  # h-: anafu -> hanafu after ei (her)
+]
+
+# Welsh and English in one message (issue 10).
+MIXED = [
+    "mae ganddo knife",
+    "he's got a gyllell",
+    "mae o outside y tŷ",
+    "he's tu allan eto",
+    "dwi'n really scared",
+    "ma fe wedi threatenio fi eto",
+    "he keeps hitting fi",
+    "ma fe'n waving a knife",
+    "he sent a message saying watch your back",
+    "mae o wedi deud gwylia dy gefn",
+    "hes wrth y drws",
+    "mae cyllell on him",
+]
+
+# Someone where a court or the victim said they must not be (issue 10).
+ORDERS_BROKEN = [
+    "he's breaking his bail conditions",
+    "he broke the non-molestation order and he's parked up the road",
+    "he's not allowed near me but he's at the end of the street",
+    "he is supposed to be in jail",
+    "my ex just turned up at my work",
+    "the suspect is sitting outside in his car",
+    "he keeps driving past my house",
+    "mae o'n torri amodau'r fechnïaeth",
+    "mae o wedi torri'r gorchymyn atal",
+    "dydy o ddim i fod yma",
+    "mae o i fod yn y carchar",
+    "mae fy nghyn bartner wedi troi fyny yn y gwaith",
+]
+
+# Kept in, or locked or thrown out (issue 10).
+KEPT_IN = [
+    "he locked me in the flat",
+    "she won't let me leave",
+    "i cant get out of the house",
+    "he's taken my keys",
+    "they kicked me out and took my phone",
+    "he's keeping me in the bedroom",
+    "mae o wedi fy nghloi i mewn",
+    "dydy o ddim yn gadael i mi fynd",
+    "dw i'n methu gadael y tŷ",
+    "mae o wedi cymryd fy allweddi",
+    "mae e wedi fy nhaflu i mas",
+]
+
+# Thoughts of not going on, without "kill" or "die" (issue 10).
+NOT_GOING_ON = [
+    "i cant go on like this",
+    "whats the point any more",
+    "they'd all be better off without me",
+    "i wish i could go to sleep and not wake up",
+    "i've said my goodbyes",
+    "no point carrying on",
+    "i'm saving up my pills",
+    "dw i'n methu cario mlaen",
+    "does dim pwynt i ddim byd",
+    "byddai'r plant yn well hebdda i",
+    "dw i isio diflannu",
+    "dw i wedi blino ar fyw",
+]
+
+# Missed by the first net and by the model on the held-out NLU split (docs/NLU.md).
+MISSED_ONCE = [
+    "i'm really scared",
+    "i can hear someone downstairs",
+    "mae rhywun yn torri mewn",
+    "dw i wedi llyncu tabledi",
+    "I've taken all my tablets",
+]
+
+EVERY_KIND = DANGER_EN + DANGER_CY + WELSH_MUTATIONS + MIXED + ORDERS_BROKEN + KEPT_IN
+EVERY_KIND += NOT_GOING_ON + MISSED_ONCE
+
 ORDINARY = [
     "is he still in custody",
     "thanks for the help",
@@ -97,32 +201,60 @@ ORDINARY = [
     "ga i siarad â swyddog heddlu",
     "beth yw fy hawliau",
     "shwmae",
+    # Near the new kinds, but not danger.
+    "what are his bail conditions",
+    "can I get a restraining order",
+    "I'm afraid I can't make the hearing",
+    "thanks for keeping me updated",
+    "when is he back in court",
+    "pryd mae o nôl yn y llys",
+    "helo, oes rhywun yna?",
+    "wn i ddim",
+    "dwn i ddim pryd mae'r achos",
+    "diolch yn fawr iawn",
+    "dwi angen help i newid y cloeon",
+    "the knife crime leaflet was useful",
+    "mae hi'n gweithio yn yr ysgol",
+    "can someone ring me tomorrow",
+    "I need to change my quiet hours",
+    "he was sentenced to two years",
+    "ga i ddiweddariad ar fy achos plis",
 ]
 
 
-# Missed by the first net and by the model on the held-out NLU split (docs/NLU.md).
-MISSED_ONCE = [
-    "i'm really scared",
-    "i can hear someone downstairs",
-    "mae rhywun yn torri mewn",
-    "dw i wedi llyncu tabledi",
-    "I've taken all my tablets",
-]
-
-
-@pytest.mark.parametrize("body", DANGER_EN + DANGER_CY + MISSED_ONCE)
+@pytest.mark.parametrize("body", EVERY_KIND)
 def test_danger_phrasings_match(body: str) -> None:
     assert in_danger(body), body
 
 
-def test_recall_on_the_danger_list_is_one() -> None:
-    missed = [b for b in DANGER_EN + DANGER_CY if not in_danger(b)]
-    assert missed == []
+def test_recall_on_every_kind_is_one() -> None:
+    assert [b for b in EVERY_KIND if not in_danger(b)] == []
 
 
 @pytest.mark.parametrize("body", ORDINARY)
 def test_ordinary_messages_do_not_match(body: str) -> None:
-    assert danger_phrase(body) is None
+    assert danger_phrase(body) is None, danger_phrase(body)
+
+
+def test_false_alarms_on_the_nlu_data_stay_rare() -> None:
+    # Every training and held-out message that is not danger: the net leans toward false
+    # alarms on purpose, but a net that fired on everything would drown the officers.
+    ordinary = [e.text for e in training_examples() + held_out_examples()]
+    ordinary = [
+        t
+        for t, e in zip(ordinary, training_examples() + held_out_examples(), strict=True)
+        if e.intent != "report_danger"
+    ]
+    alarms = [t for t in ordinary if in_danger(t)]
+    assert len(alarms) / len(ordinary) < 0.02, alarms
+
+
+def test_a_mutated_word_matches_only_in_its_phrase() -> None:
+    # "wn" is gwn (a gun) after "ganddo", and "I know" everywhere else.
+    assert in_danger("mae ganddo wn")
+    assert not in_danger("wn i ddim be i wneud")
+    # Pronouns are never read as mutated: "he" is not "e" with h- before it.
+    assert safety.reader().words("he")[0] == ("he",)
 
 
 def test_normalise_folds_case_accents_apostrophes_and_punctuation() -> None:
@@ -131,8 +263,60 @@ def test_normalise_folds_case_accents_apostrophes_and_punctuation() -> None:
     assert normalise("ＨＥＬＰ") == "help"  # full-width letters, via NFKD
 
 
-def test_phrases_are_normalised_and_not_empty() -> None:
-    assert PHRASES and all(p == normalise(p) and p for p in PHRASES)
+def test_welsh_clitics_text_speak_and_fillers_are_read_as_words() -> None:
+    assert canonical("mae o'n mynd i'r tŷ") == ("mae", "o", "yn", "mynd", "i", "y", "ty")
+    assert canonical("sum1 tryin 2 get in") == ("someone", "trying", "to", "get", "in")
+    assert canonical("he's just turned up again") == ("hes", "turned", "up")
+
+
+def _slots() -> list[Slot]:
+    found: dict[str, Slot] = {}
+    for pattern in safety.PATTERNS:
+        for element in pattern.elements:
+            slot = element.slot if isinstance(element, Maybe) else element
+            if isinstance(slot, Slot):
+                found[slot.name] = slot
+    return list(found.values())
+
+
+# Fixed words whose everyday spelling happens to be a mutated form of another word in the
+# lists: "er" (despite) is no form of "ger" (near) here, nor "na" (not) of "da".
+NOT_A_FORM = {"er", "na", "mlaen", "neud", "fas", "dy"}
+
+
+def test_welsh_words_are_written_as_radicals_and_their_forms_made_by_rule() -> None:
+    # A hand-written mutation ("ladd", "mygwth") in the lists would be a sign that the
+    # rule was not trusted; it also hides which radical the form belongs to.
+    reader = safety.reader()
+    welsh = {w for slot in _slots() for p in slot.welsh for w in canonical(p)}
+    hand_made = {w: reader.radicals[w] for w in welsh - NOT_A_FORM if w in reader.radicals}
+    assert hand_made == {}
+
+
+def test_phrases_hold_no_fillers_and_function_words_are_not_mutated() -> None:
+    for slot in _slots():
+        for phrase in (*slot.english, *slot.welsh):
+            assert not FILLERS.intersection(normalise(phrase).split()), phrase
+    assert all(word not in safety.reader().radicals for word in ("hi", "he", "hyn", "ha"))
+    assert "e" in NOT_MUTATED and "i" in NOT_MUTATED
+
+
+def test_the_held_out_danger_split_is_not_in_this_file() -> None:
+    # The danger split (nlu/test/danger/) measures the net; it must never be copied here.
+    held_out = {normalise(e.text) for e in danger_examples()}
+    assert [b for b in EVERY_KIND + ORDINARY if normalise(b) in held_out] == []
+
+
+def test_matching_costs_well_under_a_millisecond() -> None:
+    # The net runs in the webhook (issue 12 holds it to well under a millisecond of CPU): it
+    # looks up each word n-gram of the message once, whatever the number of phrases.
+    texts = [e.text for e in training_examples()]
+    safety.reader()  # compiled once per process, not per message
+    start = time.process_time()
+    for text in texts:
+        in_danger(text)
+    per_message = (time.process_time() - start) / len(texts)
+    assert per_message < 0.001, f"{per_message * 1e6:.0f} µs a message"
 
 
 def test_handoff_moves() -> None:

@@ -25,9 +25,13 @@ CONTRACT = [
 ]
 
 
+# Ours, not the contract's, but read the same way.
+OPERATIONAL = ["ACTION_SERVER_TOKEN", "RASA_HOST", "ACTION_SERVER_HOST", "RASA_GIVE_UP_SECONDS"]
+
+
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    for name in CONTRACT:
+    for name in CONTRACT + OPERATIONAL:
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
@@ -70,8 +74,28 @@ def test_production_refuses_missing_secrets(clean_env: pytest.MonkeyPatch) -> No
         Settings.from_env()
     clean_env.setenv("API_TOKEN", "t")
     clean_env.setenv("SECRET_KEY", "k")
+    # The action server may not run open in production: it holds the victims' database.
+    with pytest.raises(RuntimeError, match="ACTION_SERVER_TOKEN"):
+        Settings.from_env()
+    clean_env.setenv("ACTION_SERVER_TOKEN", "a")
     settings = Settings.from_env()
     assert settings.production and not settings.devphone_enabled
+    assert settings.action_server_token == "a"
+
+
+def test_internal_services_default_to_the_loopback_and_a_dev_token(
+    clean_env: pytest.MonkeyPatch,
+) -> None:
+    settings = Settings.from_env()
+    assert settings.rasa_host == settings.action_server_host == "127.0.0.1"
+    # Generated once per dev install, like the other dev secrets, and shared by every process.
+    assert len(settings.action_server_token) >= 32
+    assert settings.action_server_token == Settings.from_env().action_server_token
+    assert settings.rasa_give_up_seconds == 90.0
+    clean_env.setenv("ACTION_SERVER_HOST", "0.0.0.0")
+    clean_env.setenv("RASA_GIVE_UP_SECONDS", "30")
+    settings = Settings.from_env()
+    assert settings.action_server_host == "0.0.0.0" and settings.rasa_give_up_seconds == 30.0
 
 
 def test_the_secondary_auth_token_is_read_and_unset_by_default(
