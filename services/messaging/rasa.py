@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import requests
 
+from services.operations import metrics
 from services.settings import Settings
 
 
@@ -47,27 +49,37 @@ class RasaClient:
             was_failing, self._failed_since_success = self._failed_since_success, False
         return was_failing
 
-    def _failed(self, reason: str) -> RasaUnavailable:
+    def _failed(self, reason: str, kind: str) -> RasaUnavailable:
+        metrics.RASA_ERRORS.labels(kind).inc()
         with self._lock:
             self._failed_since_success = True
         return RasaUnavailable(reason)
 
     def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[str]:
-        """The bot's replies to `text` from `sender`, in order."""
+        """The bot's replies to `text` from `sender`, in order.
+
+        Raises RasaUnavailable when Rasa cannot be reached, takes longer than
+        RASA_TIMEOUT_SECONDS, or answers anything but a JSON list with HTTP 200.
+        """
+        started = time.monotonic()
         try:
             response = self._http().post(
                 self.url,
                 json={"sender": sender, "message": text, "metadata": metadata},
                 timeout=(3.05, self.timeout),
             )
+        except requests.Timeout as exc:
+            raise self._failed(f"rasa timed out: {type(exc).__name__}", "timeout") from exc
         except requests.RequestException as exc:
-            raise self._failed(f"rasa unreachable: {type(exc).__name__}") from exc
+            raise self._failed(f"rasa unreachable: {type(exc).__name__}", "unreachable") from exc
+        finally:
+            metrics.RASA_SECONDS.observe(time.monotonic() - started)
         if response.status_code != 200:
-            raise self._failed(f"rasa answered HTTP {response.status_code}")
+            raise self._failed(f"rasa answered HTTP {response.status_code}", "http_error")
         try:
             replies = response.json()
         except ValueError as exc:
-            raise self._failed("rasa answered something that is not JSON") from exc
+            raise self._failed("rasa answered something that is not JSON", "bad_answer") from exc
         if not isinstance(replies, list):
-            raise self._failed("rasa answered JSON that is not a list")
+            raise self._failed("rasa answered JSON that is not a list", "bad_answer")
         return [r["text"] for r in replies if isinstance(r, dict) and r.get("text")]
