@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -14,6 +13,7 @@ from services.casework import cases, notifications, reports, scheduled_updates
 from services.console import handoffs
 from services.errors import Conflict, InvalidField, NotFound
 from services.runtime import runtime
+from webhooks import bearer
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -22,14 +22,7 @@ def _error(status: int, message: str) -> tuple[Response, int]:
     return jsonify(error=message), status
 
 
-@bp.before_request
-def _require_token() -> tuple[Response, int] | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    expected = runtime().settings.api_token
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip(), expected):
-        return _error(401, "a valid 'Authorization: Bearer <API_TOKEN>' header is required")
-    return None
+bp.before_request(bearer.refuse_without_token)
 
 
 @bp.errorhandler(InvalidField)
