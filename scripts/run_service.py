@@ -127,7 +127,10 @@ def layout(settings: Settings, production: bool, standin: bool) -> Layout:
     action_host = action.hostname or "127.0.0.1"
     return Layout(
         production=production,
-        run_dir=ROOT / "var" / "run" / copy_name(settings.database_url, settings.port),
+        run_dir=Path(
+            os.environ.get("RUN_DIR")
+            or ROOT / "var" / "run" / copy_name(settings.database_url, settings.port)
+        ),
         host=os.environ.get("HOST", "127.0.0.1"),
         port=settings.port,
         web_workers=_count("WEB_WORKERS", 4 if production else 2),
