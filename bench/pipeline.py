@@ -230,7 +230,10 @@ def running_stack(work: Path, database_url: str) -> Iterator[Stack]:
     host = os.environ.get("HOST")
     os.environ["HOST"] = "127.0.0.1"
     try:
-        commands = run_service.commands(port, rasa_port, action_port, endpoints)
+        # The endpoints file written above is the layout's own (run_dir/endpoints.yml).
+        commands = run_service.commands(
+            run_service.single_layout(port, rasa_port, f"{action_url}/webhook", work)
+        )
     finally:
         if host is None:
             os.environ.pop("HOST", None)

@@ -180,8 +180,23 @@ def commands(plan: Layout) -> dict[str, str]:
             f"{APP_BIN / 'gunicorn'} --workers 1 --threads 8 "
             f"--bind 127.0.0.1:{plan.standin_port} 'scripts.twilio_standin:create_app()'"
         )
-    # exec: the process honcho watches is the server itself, not a shell around it.
-    return {name: f"exec {command}" for name, command in procs.items()}
+    return procs
+
+
+def single_layout(port: int, rasa_port: int, action_url: str, run_dir: Path) -> Layout:
+    """`make run`'s layout on the given ports, its endpoints file in `run_dir` (benches)."""
+    return Layout(
+        production=False,
+        run_dir=run_dir,
+        host="127.0.0.1",
+        port=port,
+        web_workers=2,
+        workers=1,
+        schedulers=1,
+        rasa_host="127.0.0.1",
+        rasa_port=rasa_port,
+        replicas=[(rasa_port, action_url)],
+    )
 
 
 def haproxy_config(plan: Layout, rasa_timeout: float) -> str:
@@ -406,9 +421,7 @@ def announce_when_ready(base_url: str, text_: str, stop: threading.Event) -> Non
 
 def procfile(plan: Layout) -> str:
     """The layout as a Procfile (honcho, foreman, `honcho export systemd`)."""
-    return "".join(
-        f"{name}: {command.removeprefix('exec ')}\n" for name, command in commands(plan).items()
-    )
+    return "".join(f"{name}: {command}\n" for name, command in commands(plan).items())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -454,7 +467,8 @@ def main(argv: list[str] | None = None) -> int:
 
     supervisor = manager()
     for name, command in commands(plan).items():
-        supervisor.add_process(name, command, env=env, cwd=str(ROOT))
+        # exec: the process honcho watches is the server itself, not a shell around it.
+        supervisor.add_process(name, f"exec {command}", env=env, cwd=str(ROOT))
     stop = threading.Event()
     base_url = f"http://127.0.0.1:{settings.port}"
     standin_url = f"http://127.0.0.1:{plan.standin_port}" if standin else None

@@ -16,7 +16,7 @@ import sys
 import time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from models import Channel, Conversation
 from services.messaging import leases
@@ -118,7 +118,7 @@ def test_an_owner_in_another_pid_namespace_is_never_judged_by_its_pid(rt: Runtim
         assert not _claim(rt, conversation_id), "taken by a PID from another namespace"
         with rt.db.session() as session:
             session.execute(
-                Conversation.__table__.update()
+                update(Conversation)
                 .where(Conversation.id == conversation_id)
                 .values(lease_until=leases.utcnow())
             )
