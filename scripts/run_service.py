@@ -268,13 +268,21 @@ def _secrets(path: Path) -> dict[str, str]:
     return stored
 
 
-def production_environment() -> bool:
-    """Fill what a local production layout may default (docs/DEPLOY.md); True when no real
-    Twilio account is configured and the stand-in must run."""
+@dataclasses.dataclass(frozen=True)
+class LocalDefaults:
+    """What `production_environment` had to make up on this machine."""
+
+    standin: bool  # no Twilio account is set: the stand-in runs
+    made_api_token: bool  # API_TOKEN was made here (then the banner may show it)
+
+
+def production_environment() -> LocalDefaults:
+    """Fill what a local production layout may default (docs/DEPLOY.md)."""
     os.environ["APP_ENV"] = "production"
     os.environ.setdefault("DATABASE_URL", LOCAL_DATABASE_URL)
     os.environ.setdefault("REDIS_URL", LOCAL_REDIS_URL)
-    if not (os.environ.get("API_TOKEN") and os.environ.get("SECRET_KEY")):
+    made_api_token = not os.environ.get("API_TOKEN")
+    if made_api_token or not os.environ.get("SECRET_KEY"):
         made = _secrets(ROOT / "var" / "prod-secrets.json")
         for name, value in made.items():
             os.environ.setdefault(name, value)
@@ -285,7 +293,7 @@ def production_environment() -> bool:
         os.environ["TWILIO_AUTH_TOKEN"] = made["token"]
         port = _count("STANDIN_PORT", STANDIN_PORT)
         os.environ.setdefault("TWILIO_API_BASE_URL", f"http://127.0.0.1:{port}/devphone")
-    return standin
+    return LocalDefaults(standin, made_api_token)
 
 
 def _secrets_standin(path: Path) -> dict[str, str]:
@@ -433,7 +441,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     load_dotenv(ROOT / ".env")
     try:
-        standin = production_environment() if args.production else False
+        local = production_environment() if args.production else LocalDefaults(False, True)
+        standin = local.standin
         settings = Settings.from_env()
         plan = layout(settings, args.production, standin)
         if args.procfile:
@@ -472,9 +481,9 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     base_url = f"http://127.0.0.1:{settings.port}"
     standin_url = f"http://127.0.0.1:{plan.standin_port}" if standin else None
-    text_ = banner(
-        base_url, settings.api_token, settings.demo_officer_password, standin_url, args.production
-    )
+    # A token the operator set is theirs: never printed. One made here for a trial is.
+    token = settings.api_token if local.made_api_token else "(API_TOKEN, as you set it)"
+    text_ = banner(base_url, token, settings.demo_officer_password, standin_url, args.production)
     threading.Thread(target=announce_when_ready, args=(base_url, text_, stop), daemon=True).start()
     print(f"Starting {len(commands(plan))} processes; run files in {plan.run_dir}")
     start = time.monotonic()

@@ -71,3 +71,14 @@ def test_production_refuses_missing_secrets(clean_env: pytest.MonkeyPatch) -> No
     clean_env.setenv("SECRET_KEY", "k")
     settings = Settings.from_env()
     assert settings.production and not settings.devphone_enabled
+
+
+def test_the_pace_without_redis_defaults_to_a_quarter_and_must_be_above_zero(
+    clean_env: pytest.MonkeyPatch,
+) -> None:
+    clean_env.setenv("SEND_RATE_PER_SECOND", "10")
+    clean_env.delenv("SEND_RATE_WITHOUT_REDIS_PER_SECOND", raising=False)
+    assert Settings.from_env().send_rate_without_redis == 2.5
+    clean_env.setenv("SEND_RATE_WITHOUT_REDIS_PER_SECOND", "0")
+    with pytest.raises(RuntimeError, match="SEND_RATE_WITHOUT_REDIS_PER_SECOND must be"):
+        Settings.from_env()
