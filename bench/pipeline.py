@@ -56,7 +56,7 @@ from twilio.request_validator import RequestValidator
 from models import Conversation, DeliveryEvent, DevPhoneMessage, Direction, Message, MessageStatus
 from models.db import Database
 from models.migrate import upgrade
-from scripts import run_service
+from scripts import layout
 from services.settings import DEV_AUTH_TOKEN
 from tests.support.factories import inbound_form, message_sid
 from tests.support.ports import spare_port
@@ -231,8 +231,8 @@ def running_stack(work: Path, database_url: str) -> Iterator[Stack]:
     os.environ["HOST"] = "127.0.0.1"
     try:
         # The endpoints file written above is the layout's own (run_dir/endpoints.yml).
-        commands = run_service.commands(
-            run_service.single_layout(port, rasa_port, f"{action_url}/webhook", work)
+        commands = layout.commands(
+            layout.single_layout(port, rasa_port, f"{action_url}/webhook", work)
         )
     finally:
         if host is None:
