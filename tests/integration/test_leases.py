@@ -16,7 +16,7 @@ import sys
 import time
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from models import Channel, Conversation
 from services.messaging import leases
@@ -147,3 +147,35 @@ def test_on_postgresql_the_database_says_whether_an_owner_lives_wherever_it_runs
             time.sleep(0.1)
     finally:
         _kill(child)
+
+
+@pytest.mark.postgres
+def test_a_worker_whose_presence_connection_drops_takes_its_lock_again(
+    rt: Runtime, db_kind: str
+) -> None:
+    if db_kind != "postgresql":
+        pytest.skip("the presence lock is PostgreSQL's")
+    owner = leases.new_owner(on_database=True)
+    presence = leases.Presence(rt.db, owner)
+    try:
+        assert presence.hold()
+        with rt.db.session() as session:
+            assert not leases.owner_is_dead(session, owner)
+            # The database restarts, or the network drops the connection.
+            session.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
+                    " AND objid::bigint = :low AND granted"
+                ),
+                {"low": leases.advisory_key(owner) & 0xFFFFFFFF},
+            )
+        time.sleep(0.2)
+        with rt.db.session() as session:
+            # Until it holds its lock again, its leases are anyone's: it starts no new work.
+            assert leases.owner_is_dead(session, owner)
+        assert not presence.hold(), "a dropped connection must be noticed"
+        assert presence.hold()
+        with rt.db.session() as session:
+            assert not leases.owner_is_dead(session, owner)
+    finally:
+        presence.close()
