@@ -145,7 +145,8 @@ def commands(plan: Layout) -> dict[str, str]:
         )
     if plan.balanced:
         procs["balancer"] = (
-            f"{shutil.which('haproxy') or 'haproxy'} -db -f {plan.run_dir / 'haproxy.cfg'}"
+            # From the PATH (the production checks make sure it is there).
+            f"haproxy -db -f {plan.run_dir / 'haproxy.cfg'}"
         )
     if plan.standin_port is not None:
         procs["twilio-standin"] = (
@@ -206,8 +207,11 @@ backend rasa_replicas
 """
 
 
-def write_run_files(plan: Layout, env: dict[str, str], settings: Settings) -> None:
-    """The endpoints file of each Rasa replica and haproxy's configuration, in the run dir."""
+def write_run_files(
+    plan: Layout, env: dict[str, str], settings: Settings, starting: bool = True
+) -> None:
+    """The endpoints file of each Rasa replica and haproxy's configuration, in the run dir;
+    `starting`: the copy is about to start, so its metrics files are emptied too."""
     plan.run_dir.mkdir(parents=True, exist_ok=True)
     for i, (_, action_url) in enumerate(plan.replicas):
         suffix = str(i + 1) if plan.balanced else ""
@@ -222,12 +226,32 @@ def write_run_files(plan: Layout, env: dict[str, str], settings: Settings) -> No
         )
     if plan.balanced:
         (plan.run_dir / "haproxy.cfg").write_text(haproxy_config(plan, settings.rasa_timeout))
+    if not starting:
+        return
     # prometheus-client's multiprocess files: those of earlier runs are stale.
     metrics = plan.run_dir / "metrics"
     shutil.rmtree(metrics, ignore_errors=True)
     metrics.mkdir()
 
 
-def procfile(plan: Layout) -> str:
-    """The layout as a Procfile (honcho, foreman, `honcho export systemd`)."""
-    return "".join(f"{name}: {command}\n" for name, command in commands(plan).items())
+def procfile(plan: Layout, relative: bool = False) -> str:
+    """The layout as a Procfile (honcho, foreman, `honcho export systemd`); `relative`:
+    paths relative to the project's folder, where it must then be run."""
+    lines = "".join(f"{name}: {command}\n" for name, command in commands(plan).items())
+    return lines.replace(f"{ROOT}/", "") if relative else lines
+
+
+def example(run_dir: Path) -> Layout:
+    """The production layout on its default ports (deploy/Procfile is this, printed)."""
+    return Layout(
+        production=True,
+        run_dir=run_dir,
+        host="127.0.0.1",
+        port=5000,
+        web_workers=4,
+        workers=2,
+        schedulers=2,
+        rasa_host="127.0.0.1",
+        rasa_port=5005,
+        replicas=[(5006, "http://127.0.0.1:5055/webhook"), (5007, "http://127.0.0.1:5056/webhook")],
+    )

@@ -100,7 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--production", action="store_true", help="the production layout")
     parser.add_argument(
-        "--procfile", action="store_true", help="print it as a Procfile, start nothing"
+        "--procfile",
+        action="store_true",
+        help="print it as a Procfile and write the run files it names; start nothing",
     )
     args = parser.parse_args(argv)
     load_dotenv(ROOT / ".env")
@@ -109,10 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         standin = local.standin
         settings = Settings.from_env()
         plan = layout(settings, args.production, standin)
-        if args.procfile:
-            print(procfile(plan), end="")
-            return 0
-        if args.production:
+        if args.production and not args.procfile:
             startup_checks(plan, settings)
             upgrade(settings.database_url)
             print("database migrated")
@@ -136,7 +135,11 @@ def main(argv: list[str] | None = None) -> int:
             STANDIN_DATABASE_URL=f"sqlite:///{plan.run_dir / 'twilio-standin.db'}",
             SERVICE_URL=settings.public_base_url,
         )
-    write_run_files(plan, env, settings)
+    write_run_files(plan, env, settings, starting=not args.procfile)
+    if args.procfile:
+        print(procfile(plan), end="")
+        print(f"(the files it names are in {plan.run_dir})", file=sys.stderr)
+        return 0
 
     supervisor = manager()
     for name, command in commands(plan).items():
