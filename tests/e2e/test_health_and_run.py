@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -204,6 +205,14 @@ def _hello(base: str, case_ref: str, phone: str) -> list[str]:
     return [m["body"] for m in handset.wait_for(1)]
 
 
+def _running(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
 def test_two_copies_on_one_host_keep_their_own_ports_tracker_and_run_files(
     settings: Settings, tmp_path: Path, db_kind: str
 ) -> None:
@@ -221,6 +230,20 @@ def test_two_copies_on_one_host_keep_their_own_ports_tracker_and_run_files(
         greeting = [first_reply("utter_greet", "en")]
         assert _hello(one.base, "CR-ONE-1", "+447700900411") == greeting
         assert _hello(two.base, "CR-TWO-1", "+447700900412") == greeting
+        # kill -9 of the second copy's supervisor alone: its processes go with it.
+        children = [int(pid) for pid in re.findall(r"started \(pid=(\d+)\)", two.output())]
+        assert len(children) == 5, two.output()[-2000:]
+        os.kill(two.popen.pid, signal.SIGKILL)
+        two.popen.wait(10)
+        deadline = time.monotonic() + 30
+        while [pid for pid in children if _running(pid)]:
+            assert time.monotonic() < deadline, f"orphans: {two.output()[-1500:]}"
+            time.sleep(0.5)
+        # ... and its port is free for the next start.
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", two.port))
+        # The first copy never noticed.
+        assert requests.get(f"{one.base}/healthz", timeout=10).status_code == 200
     finally:
         one.interrupt()
         if two is not None:
