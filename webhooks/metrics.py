@@ -75,7 +75,7 @@ class DatabaseCollector:
         stale = dt.timedelta(seconds=self.rt.settings.heartbeat_stale_seconds)
         with self.rt.db.session() as session:
             messages = backlog.read(session)
-            code = reports.outcome_counts(session, now)
+            code_outcomes = reports.outcome_counts(session, now)
             waiting = handoffs.waiting_by_priority(session, now)
             scheduler_beat = heartbeats.last_beat(session, heartbeats.SCHEDULER)
             worker_beat = heartbeats.last_beat(session, heartbeats.WORKER)
@@ -89,6 +89,15 @@ class DatabaseCollector:
         for (direction, channel, status), count in sorted(messages.counts.items()):
             counts.add_metric([direction.value, channel.value, status.value], count)
         yield counts
+        errors = _gauge(
+            "message_errors",
+            "Outbound messages whose last word from Twilio was an error, by Twilio's error "
+            "code and the message's status.",
+            ["code", "status"],
+        )
+        for (error_code, status), count in sorted(messages.errors.items()):
+            errors.add_metric([str(error_code), status.value], count)
+        yield errors
         inbound = _gauge(
             "oldest_unprocessed_inbound_seconds",
             "Age of the oldest inbound message not yet processed (seconds; 0 when none).",
@@ -110,7 +119,7 @@ class DatabaseCollector:
             ["state"],
         )
         by_state = dict.fromkeys(CODE_STATES.values(), 0)
-        for key, count in code.items():
+        for key, count in code_outcomes.items():
             by_state[CODE_STATES[key]] += count
         for state, count in by_state.items():
             notifications.add_metric([state], count)

@@ -27,6 +27,10 @@ class Backlog:
     counts: dict[tuple[Direction, Channel, MessageStatus], int]
     oldest_unprocessed_seconds: float
     oldest_unsent_seconds: float
+    # Outbound messages whose last word from Twilio was an error, by its code and the
+    # message's status: a refusal (21610, retrying 20429) or a delivery failure reported by
+    # a status callback (30003 unreachable, 30007 filtered, 63016 outside WhatsApp's window).
+    errors: dict[tuple[int, MessageStatus], int]
 
 
 def _age(oldest: dt.datetime | None, now: dt.datetime) -> float:
@@ -56,8 +60,14 @@ def read(session: Session) -> Backlog:
             Message.direction == Direction.OUTBOUND, Message.status.in_(UNSENT)
         )
     )
+    errors = session.execute(
+        select(Message.error_code, Message.status, func.count())
+        .where(Message.direction == Direction.OUTBOUND, Message.error_code.is_not(None))
+        .group_by(Message.error_code, Message.status)
+    ).all()
     return Backlog(
         counts={(d, c, s): n for d, c, s, n in rows},
+        errors={(code, status): n for code, status, n in errors if code is not None},
         oldest_unprocessed_seconds=_age(oldest_inbound, now),
         oldest_unsent_seconds=_age(oldest_outbound, now),
     )

@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
-from models import Channel, Conversation, HandoffPriority
+from models import Channel, Conversation, HandoffPriority, Message, MessageStatus
 from services.casework import notifications
 from services.console import handoffs
 from services.messaging.rasa import RasaClient, RasaUnavailable
@@ -142,3 +142,27 @@ def test_rasa_and_twilio_failures_are_counted(
     assert grew("victimcare_rasa_errors_total", ("unreachable",)) == 1
     assert grew("victimcare_rasa_request_seconds_count", ()) == 1
     assert grew("victimcare_twilio_errors_total", ("none", "true")) == 1
+
+
+def test_delivery_failures_are_shown_by_twilio_error_code(
+    client: FlaskClient, auth: dict[str, str], rt: Runtime, settings: Settings
+) -> None:
+    new_case(client, auth, CASE)
+    new_victim(client, auth, CASE, quiet_hours=NO_QUIET_HOURS)
+    assert notifications.hand_over_due(rt.db, rt.templates) == 1
+    with rt.db.session() as session:
+        welcome = session.scalars(select(Message)).one()
+        welcome.twilio_sid = "SM" + "0" * 32
+        welcome.status = MessageStatus.ACCEPTED
+    # Twilio's status callback: the carrier could not reach the handset.
+    callback = {
+        "MessageSid": "SM" + "0" * 32,
+        "MessageStatus": "undelivered",
+        "ErrorCode": "30003",
+        "AccountSid": settings.twilio_account_sid,
+    }
+    assert signed_post(client, settings, "/twilio/status", callback).status_code < 300
+    now = scrape(client, auth)
+    assert now.get(("victimcare_message_errors", ("30003", "undelivered"))) == 1, [
+        k for k in now if "error" in k[0] or "messages" in k[0]
+    ]
