@@ -23,12 +23,14 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 
 .PHONY: help install run test lint unit-tests pg-tests sqlite-tests rasa-validate bench \
-        model migrate demo-data requirements clean browsers nlu-eval bench-console audit
+        model migrate demo-data requirements clean browsers nlu-eval bench-console audit \
+        run-prod haproxy
 
 help:
 	@echo "make run    install what is missing, then start the whole service (dev phone, demo data)"
 	@echo "make test   install what is missing, then lint, audit and run every test (SQLite and PostgreSQL)"
 	@echo "make bench  print the pipeline's benchmark figures"
+	@echo "make run-prod  the production layout on PostgreSQL and Redis (docs/DEPLOY.md)"
 
 # The development venv: production's pins (requirements.txt) and the tools that build and
 # test them (requirements-dev.txt holds both). Production installs requirements.txt alone.
@@ -69,6 +71,16 @@ demo-data: migrate
 
 run: install model demo-data
 	@exec $(APP_PY) -m scripts.run_service
+
+# Debian's haproxy balances the Rasa replicas of the production layout (apt-get, only when
+# it is missing).
+haproxy:
+	@scripts/install_haproxy.sh
+
+# The production layout (docs/DEPLOY.md): PostgreSQL, Redis, gunicorn, workers, two Rasa
+# replicas behind haproxy, a scheduler and its standby. It migrates and checks first.
+run-prod: install model haproxy
+	@exec $(APP_PY) -m scripts.run_service --production
 
 lint: $(APP_VENV)/.installed
 	@echo "==> ruff and mypy"
@@ -132,4 +144,4 @@ requirements: $(APP_VENV)/.installed
 	  requirements-rasa.in -o requirements-rasa.txt
 
 clean:
-	rm -rf var/app.db* var/rasa_tracker.db* var/rasa-models var/run
+	rm -rf var/app.db* var/app.rasa_tracker.db* var/rasa_tracker.db* var/rasa-models var/run

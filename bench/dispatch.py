@@ -59,7 +59,7 @@ from models import (
 )
 from models.db import Database
 from models.migrate import upgrade
-from scripts import run_service
+from scripts import layout
 from services.casework import notifications
 from tests.support.processes import Process, base_env
 
@@ -146,7 +146,11 @@ def web_and_worker(work: Path, database_url: str, rate: float) -> Iterator[str]:
     )
     for name in NOT_INHERITED:
         env.pop(name, None)
-    commands = run_service.commands(port, free_port(), free_port(), work / "unused.yml")
+    commands = layout.commands(
+        layout.single_layout(
+            port, free_port(), f"http://127.0.0.1:{free_port()}/webhook", work / "unused"
+        )
+    )
     web = Process("web", shlex.split(commands["web"]), env, work)
     try:
         web.wait_http(f"{base}/devphone/control", timeout=120)

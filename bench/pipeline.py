@@ -56,7 +56,7 @@ from twilio.request_validator import RequestValidator
 from models import Conversation, DeliveryEvent, DevPhoneMessage, Direction, Message, MessageStatus
 from models.db import Database
 from models.migrate import upgrade
-from scripts import run_service
+from scripts import layout
 from services.settings import DEV_AUTH_TOKEN
 from tests.support.factories import inbound_form, message_sid
 from tests.support.ports import spare_port
@@ -231,7 +231,10 @@ def running_stack(work: Path, database_url: str) -> Iterator[Stack]:
     host = os.environ.get("HOST")
     os.environ["HOST"] = "127.0.0.1"
     try:
-        commands = run_service.commands(port, rasa_port, action_port, endpoints)
+        # The endpoints file written above is the layout's own (run_dir/endpoints.yml).
+        commands = layout.commands(
+            layout.single_layout(port, rasa_port, f"{action_url}/webhook", work)
+        )
     finally:
         if host is None:
             os.environ.pop("HOST", None)

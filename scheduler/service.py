@@ -23,6 +23,7 @@ from models.scheduling import JOBS_TABLE
 from scheduler import jobs
 from scheduler.lock import ActiveLock, lock_for
 from services.messaging import leases
+from services.operations import heartbeats
 from services.runtime import Runtime
 from services.settings import Settings
 
@@ -47,14 +48,28 @@ class SchedulerService:
         log.info("scheduler %s started; standing by for the lock", self.owner)
         while not self.stopping.is_set():
             if self.lock.try_acquire():
+                self._standing_by(False)
                 try:
                     self._run_active()
                 finally:
                     self.lock.release()
                     self.active.clear()
             else:
+                self._standing_by(True)
                 self.stopping.wait(self.rt.settings.scheduler_standby_seconds)
+        self._standing_by(False)
         log.info("scheduler %s stopped", self.owner)
+
+    def _standing_by(self, standing_by: bool) -> None:
+        # /metrics counts the standbys by their beats: a force must know it has one.
+        try:
+            with self.rt.db.session() as session:
+                if standing_by:
+                    heartbeats.beat_standby(session, self.owner)
+                else:
+                    heartbeats.stop_standby(session, self.owner)
+        except Exception:  # noqa: BLE001 - a missed beat must not stop a standby standing by
+            log.exception("scheduler %s: standby heartbeat failed", self.owner)
 
     def _run_active(self) -> None:
         log.info("scheduler %s is the active scheduler", self.owner)

@@ -7,7 +7,7 @@ Environment:
   DATABASE_URL       SQLAlchemy URL of the app database
                      (default: sqlite:///<repo>/var/app.db).
                      sqlite  -> Rasa's tracker store is a SEPARATE sqlite file,
-                                <dir of the app db>/rasa_tracker.db
+                                named after the app db: <dir>/<db stem>.rasa_tracker.db
                      postgresql[+psycopg2|+psycopg]://... -> same PostgreSQL database
                                 (Rasa creates its own table `events` there)
   ACTION_SERVER_URL  default http://127.0.0.1:5055/webhook
@@ -22,8 +22,10 @@ Standard library only; runs under Python 3.10 and 3.12.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -32,7 +34,9 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{REPO_ROOT / 'var' / 'app.db'}"
 DEFAULT_ACTION_SERVER_URL = "http://127.0.0.1:5055/webhook"
-TRACKER_DB_NAME = "rasa_tracker.db"
+# Rasa's tracker file beside a SQLite app database is named after it: two copies of the
+# service whose databases share a folder never share a tracker.
+TRACKER_SUFFIX = ".rasa_tracker.db"
 POSTGRES_SCHEMES = ("postgresql", "postgresql+psycopg2", "postgresql+psycopg", "postgres")
 
 
@@ -45,8 +49,8 @@ def _q(value: object) -> str:
     return json.dumps(value)
 
 
-def sqlite_tracker_path(database_url: str) -> Path:
-    """Path of Rasa's tracker db, next to the sqlite app db of `database_url`."""
+def sqlite_file(database_url: str) -> Path:
+    """The absolute path of the SQLite file of `database_url`."""
     rest = database_url.split(":", 1)[1]
     if not rest.startswith("///"):
         raise ConfigError(
@@ -57,7 +61,36 @@ def sqlite_tracker_path(database_url: str) -> Path:
     if not path or path == ":memory:":
         raise ConfigError(f"in-memory sqlite URL {database_url!r} has no directory")
     # Like SQLAlchemy: sqlite:///x.db is relative to the working directory.
-    return Path(os.path.abspath(path)).parent / TRACKER_DB_NAME
+    return Path(os.path.abspath(path))
+
+
+def sqlite_tracker_path(database_url: str) -> Path:
+    """Path of Rasa's tracker db, beside the sqlite app db of `database_url` and named after
+    it: `/srv/vc/app.db` -> `/srv/vc/app.rasa_tracker.db`."""
+    app_db = sqlite_file(database_url)
+    return app_db.with_name(app_db.stem + TRACKER_SUFFIX)
+
+
+def copy_name(database_url: str, port: int) -> str:
+    """A name for one copy of the service on a host, for its run files (var/run/NAME/).
+
+    Named after its database and its web port, never its folder: two copies on different
+    databases never share run files, nor do two nodes of one service (same database) on
+    one host, which must differ in their web port. `sqlite-app-1a2b3c4d-5000`,
+    `pg-victims-1a2b3c4d-5000`: readable, and the hash tells apart two databases of the same
+    name (another folder, another server).
+    """
+    scheme = database_url.split(":", 1)[0].lower()
+    if scheme.startswith("sqlite"):
+        app_db = sqlite_file(database_url)
+        where, label = str(app_db), "sqlite-" + app_db.stem
+    else:
+        parts = urlsplit(database_url)
+        where = f"{parts.hostname}:{parts.port or 5432}/{parts.path.lstrip('/')}"
+        label = "pg-" + unquote(parts.path.lstrip("/"))
+    digest = hashlib.sha256(where.encode()).hexdigest()[:8]
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", label)[:40]
+    return f"{safe}-{digest}-{port}"
 
 
 def tracker_store(database_url: str) -> dict[str, object]:

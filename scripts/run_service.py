@@ -1,140 +1,163 @@
-"""`make run`: start web, worker, Rasa and the action server under one supervisor (honcho).
+"""`make run` and `make run-prod`: start the whole service under one supervisor (honcho).
 
-Honours the contract's environment variables (and a .env file); whatever is unset falls
-back to the embedded defaults: SQLite under var/, the dev phone in place of Twilio.
+    python -m scripts.run_service                # development: make run
+    python -m scripts.run_service --production   # the production layout: make run-prod
+    python -m scripts.run_service --production --procfile   # print it as a Procfile
+
+Development (`make run`): web, one worker, the scheduler, Rasa and its action server, on
+the embedded defaults (SQLite under var/, the dev phone in place of Twilio).
+
+Production (`make run-prod`, docs/DEPLOY.md): PostgreSQL and Redis (required), gunicorn,
+WORKERS workers, RASA_REPLICAS Rasa replicas behind haproxy at RASA_URL, each with the
+Redis lock store and an action server of its own, and a scheduler with a standby. It
+migrates the database and checks what it needs before it starts anything. Without real
+Twilio credentials it runs a stand-in for Twilio (scripts/twilio_standin.py) and says so.
+
+Either way it honours the contract's variables (and a .env file): Rasa listens where
+RASA_URL points, the action server where ACTION_SERVER_URL points, workers at
+WORKER_WAKE_ADDR. Run files live in var/run/<copy>/, named after the database and the web
+port (scripts/rasa_endpoints.copy_name), so two copies on one host never share them. The
+processes die with the supervisor, even on kill -9 (scripts/supervise.py).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
-import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import requests
 from dotenv import load_dotenv
-from honcho.manager import Manager
-from honcho.printer import Printer
 
+from models.migrate import upgrade
+from scripts.layout import StartupError, commands, layout, procfile, write_run_files
+from scripts.production import LocalDefaults, production_environment, startup_checks
+from scripts.supervise import manager
 from services.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
-APP_BIN = ROOT / ".venvs" / "app" / "bin"
-RASA_BIN = ROOT / ".venvs" / "rasa" / "bin"
-RUN_DIR = ROOT / "var" / "run"
-
-
-def commands(port: int, rasa_port: int, action_port: int, endpoints: Path) -> dict[str, str]:
-    """The processes of one service, by name.
-
-    Rasa and the action server listen on the loopback (RASA_HOST, ACTION_SERVER_HOST say
-    otherwise): only our own worker calls Rasa, and only Rasa calls the action server.
-    """
-    host = os.environ.get("HOST", "127.0.0.1")
-    rasa_host = os.environ.get("RASA_HOST") or "127.0.0.1"
-    action_host = os.environ.get("ACTION_SERVER_HOST") or "127.0.0.1"
-    workers = os.environ.get("WEB_WORKERS", "2")
-    return {
-        "web": (
-            f"{APP_BIN / 'gunicorn'} --workers {workers} --threads 8 --bind {host}:{port} "
-            "--graceful-timeout 10 'webhooks:create_app()'"
-        ),
-        "worker": f"{APP_BIN / 'python'} -m workers",
-        "scheduler": f"{APP_BIN / 'python'} -m scheduler",
-        "actions": (
-            f"{APP_BIN / 'python'} -m bot.action_server --host {action_host} --port {action_port}"
-        ),
-        "rasa": (
-            f"{RASA_BIN / 'rasa'} run -m {ROOT / 'var/rasa-models/current.tar.gz'} "
-            f"--endpoints {endpoints} --credentials {ROOT / 'bot/credentials.yml'} "
-            f"--interface {rasa_host} --port {rasa_port}"
-        ),
-    }
 
 
 def banner(
-    settings_port: int, api_token: str, base_url: str, officer_password: str | None = None
+    base_url: str,
+    api_token: str,
+    officer_password: str | None = None,
+    standin_url: str | None = None,
+    production: bool = False,
 ) -> str:
-    console = (
-        [
-            f"   Console:    {base_url}/console/login   (play officer beside the dev phone)",
-            f"               demo.officer / {officer_password}",
-            "               (also demo.supervisor and demo.admin, same password)",
+    """What the supervisor prints once /healthz answers 200."""
+    lines = ["", "=" * 72]
+    if production:
+        lines += [
+            " Victim care messaging is running: the production layout.",
+            f"   Health:     {base_url}/healthz",
+            f"   Metrics:    {base_url}/metrics  (same token as the API)",
+            f"   API:        {base_url}/api  with  Authorization: Bearer {api_token}",
         ]
-        if officer_password
-        else []
-    )
-    return "\n".join(
-        [
-            "",
-            "=" * 72,
+        if standin_url:
+            lines += [
+                " NO REAL TWILIO: no TWILIO_ACCOUNT_SID is set, so messages go to a local",
+                f" stand-in and reach no phone. Its handset: {standin_url}/devphone",
+            ]
+    else:
+        lines += [
             " Victim care messaging is running.",
             f"   Dev phone:  {base_url}/devphone   (text 'hello' as a demo victim)",
-            *console,
+        ]
+        if officer_password:
+            lines += [
+                f"   Console:    {base_url}/console/login   (play officer beside the dev phone)",
+                f"               demo.officer / {officer_password}",
+                "               (also demo.supervisor and demo.admin, same password)",
+            ]
+        lines += [
             f"   Health:     {base_url}/healthz",
             f"   API:        {base_url}/api  with  Authorization: Bearer {api_token}",
             "   Demo victims: Megan Jones +447700900101 (SMS, English),",
             "                 Gwenllian ap Rhys +447700900102 (WhatsApp, Welsh)",
-            " Ctrl-C stops everything.",
-            "=" * 72,
-            "",
         ]
-    )
+    lines += [" Ctrl-C stops everything.", "=" * 72, ""]
+    return "\n".join(lines)
 
 
-def announce_when_ready(base_url: str, text: str, stop: threading.Event) -> None:
+def announce_when_ready(base_url: str, text_: str, stop: threading.Event) -> None:
     """Print the banner once /healthz answers 200 (Rasa takes a while to load its model)."""
     while not stop.is_set():
         try:
             if requests.get(f"{base_url}/healthz", timeout=3).status_code == 200:
-                print(text, flush=True)
+                print(text_, flush=True)
                 return
         except requests.RequestException:
             pass
         stop.wait(2)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--production", action="store_true", help="the production layout")
+    parser.add_argument(
+        "--procfile",
+        action="store_true",
+        help="print it as a Procfile and write the run files it names; start nothing",
+    )
+    args = parser.parse_args(argv)
     load_dotenv(ROOT / ".env")
-    settings = Settings.from_env()
-    RUN_DIR.mkdir(parents=True, exist_ok=True)
-    endpoints = RUN_DIR / "endpoints.yml"
-    rasa_port = urlsplit(settings.rasa_url).port or 5005
-    action_url = os.environ.get("ACTION_SERVER_URL", "http://127.0.0.1:5055/webhook")
-    action_port = urlsplit(action_url).port or 5055
+    try:
+        local = production_environment() if args.production else LocalDefaults(False, True)
+        standin = local.standin
+        settings = Settings.from_env()
+        plan = layout(settings, args.production, standin)
+        if args.production and not args.procfile:
+            startup_checks(plan, settings)
+            upgrade(settings.database_url)
+            print("database migrated")
+    except (StartupError, RuntimeError) as exc:
+        print(f"cannot start: {exc}", file=sys.stderr)
+        return 1
     env = {
         **os.environ,
         "DATABASE_URL": settings.database_url,
         "PORT": str(settings.port),
         "PYTHONPATH": str(ROOT),
         "PYTHONUNBUFFERED": "1",
-        "ACTION_SERVER_URL": action_url,
+        "ACTION_SERVER_URL": plan.replicas[0][1],
         # Rasa's endpoints file and the action server must agree on it (a dev install's is
         # generated once, in var/dev-secrets.json).
         "ACTION_SERVER_TOKEN": settings.action_server_token,
+        "PROMETHEUS_MULTIPROC_DIR": str(plan.run_dir / "metrics"),
     }
-    subprocess.run(
-        [str(APP_BIN / "python"), str(ROOT / "scripts/rasa_endpoints.py"), str(endpoints)],
-        env=env,
-        check=True,
-    )
+    if standin:
+        env.update(
+            STANDIN_PORT=str(plan.standin_port),
+            STANDIN_DATABASE_URL=f"sqlite:///{plan.run_dir / 'twilio-standin.db'}",
+            SERVICE_URL=settings.public_base_url,
+        )
+    write_run_files(plan, env, settings, starting=not args.procfile)
+    if args.procfile:
+        print(procfile(plan), end="")
+        print(f"(the files it names are in {plan.run_dir})", file=sys.stderr)
+        return 0
 
-    manager = Manager(Printer(sys.stdout))
-    for name, command in commands(settings.port, rasa_port, action_port, endpoints).items():
-        manager.add_process(name, command, env=env, cwd=str(ROOT))
+    supervisor = manager()
+    for name, command in commands(plan).items():
+        # exec: the process honcho watches is the server itself, not a shell around it.
+        supervisor.add_process(name, f"exec {command}", env=env, cwd=str(ROOT))
     stop = threading.Event()
     base_url = f"http://127.0.0.1:{settings.port}"
-    text = banner(settings.port, settings.api_token, base_url, settings.demo_officer_password)
-    threading.Thread(target=announce_when_ready, args=(base_url, text, stop), daemon=True).start()
-    print(f"Starting; the dev phone will be at {base_url}/devphone once Rasa has loaded.")
+    standin_url = f"http://127.0.0.1:{plan.standin_port}" if standin else None
+    # A token the operator set is theirs: never printed. One made here for a trial is.
+    token = settings.api_token if local.made_api_token else "(API_TOKEN, as you set it)"
+    text_ = banner(base_url, token, settings.demo_officer_password, standin_url, args.production)
+    threading.Thread(target=announce_when_ready, args=(base_url, text_, stop), daemon=True).start()
+    print(f"Starting {len(commands(plan))} processes; run files in {plan.run_dir}")
     start = time.monotonic()
-    manager.loop()
+    supervisor.loop()
     stop.set()
     print(f"Stopped after {time.monotonic() - start:.0f} s.")
-    return manager.returncode or 0
+    return supervisor.returncode or 0
 
 
 if __name__ == "__main__":

@@ -56,7 +56,10 @@ class Runtime:
 
     @cached_property
     def rate_limiter(self) -> RateLimiter:
-        return limiter_for(self.settings.send_rate_per_second, self.settings.redis_url)
+        settings = self.settings
+        return limiter_for(
+            settings.send_rate_per_second, settings.redis_url, settings.send_rate_without_redis
+        )
 
     @cached_property
     def templates(self) -> Templates:

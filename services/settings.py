@@ -29,6 +29,13 @@ def _float(name: str, default: float) -> float:
     return float(raw) if raw is not None else default
 
 
+def _positive(name: str, default: float) -> float:
+    value = _float(name, default)
+    if value <= 0:
+        raise RuntimeError(f"{name} must be a number above 0, got {value}")
+    return value
+
+
 def _dev_secret(name: str) -> str:
     """A secret generated once per dev install, shared by every process through var/."""
     VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -96,6 +103,10 @@ class Settings:
     # Messages per second per sender handed to Twilio (0: no limit). See DEVELOPERS.md for
     # what Twilio allows each kind of sender.
     send_rate_per_second: float = 10.0
+    # Each worker process's own pace while Redis, which shares the pace, cannot be reached:
+    # set it to the sender's rate divided by the worker processes of every node, so that
+    # together they stay within the rate.
+    send_rate_without_redis: float = 2.5
     whatsapp_templates_file: Path = ROOT / "config" / "whatsapp_templates.json"
     # The needs questionnaire: invited this long after registration, reminded once after.
     needs_invite_after_days: float = 2.0
@@ -132,6 +143,7 @@ class Settings:
             return _dev_secret(name)
 
         db_default = f"sqlite:///{VAR_DIR / 'app.db'}"
+        send_rate = _float("SEND_RATE_PER_SECOND", 10.0)
         wake = (_env("WORKER_WAKE_ADDR", "127.0.0.1:5057") or "").rsplit(":", 1)
         return cls(
             production=production,
@@ -170,7 +182,10 @@ class Settings:
             console_idle_minutes=_float("CONSOLE_IDLE_MINUTES", 30.0),
             handoff_claim_minutes=_float("HANDOFF_CLAIM_MINUTES", 15.0),
             demo_officer_password=None if production else _dev_secret("DEMO_OFFICER_PASSWORD"),
-            send_rate_per_second=_float("SEND_RATE_PER_SECOND", 10.0),
+            send_rate_per_second=send_rate,
+            send_rate_without_redis=_positive(
+                "SEND_RATE_WITHOUT_REDIS_PER_SECOND", send_rate / 4 if send_rate > 0 else 1.0
+            ),
             whatsapp_templates_file=Path(
                 _env("WHATSAPP_TEMPLATES_FILE", str(ROOT / "config" / "whatsapp_templates.json"))
                 or ""

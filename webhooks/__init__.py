@@ -10,7 +10,7 @@ from flask import Flask
 from services.conversations import safety
 from services.runtime import Runtime
 from services.settings import Settings
-from webhooks import api, cli, console, devphone, health, twilio
+from webhooks import api, cli, console, devphone, health, metrics, twilio
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(twilio.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(metrics.bp)
     cli.init_app(app)
     # The officer console (/console/), its sign-in, CSRF, and `flask officers ...`.
     console.init_app(app)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 from typing import Any
@@ -17,7 +16,7 @@ from services.casework import cases, notifications, reports, scheduled_updates
 from services.console import handoffs
 from services.errors import Conflict, InvalidField, NotFound
 from services.runtime import runtime
-from webhooks import openapi
+from webhooks import bearer, openapi
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 log = logging.getLogger(__name__)
@@ -32,12 +31,7 @@ def _require_token() -> tuple[Response, int] | None:
     if request.endpoint == "api.describe":
         # The description holds no data, and tools read it before they hold a token.
         return None
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    expected = runtime().settings.api_token
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip(), expected):
-        return _error(401, "a valid 'Authorization: Bearer <API_TOKEN>' header is required")
-    return None
+    return bearer.refuse_without_token()
 
 
 @bp.errorhandler(InvalidField)

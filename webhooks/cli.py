@@ -25,6 +25,10 @@ def init_app(app: Flask) -> None:
     @app.cli.command("demo-data")
     def demo_data() -> None:
         """Register the demo case and its invented victims, unless they are there already."""
+        if runtime().settings.production:
+            # Never in production: invented victims, and officers with one shared password.
+            click.echo("demo data is never created when APP_ENV=production; skipped")
+            return
         with runtime().db.session() as session:
             created = demo.ensure(session, runtime().settings.demo_officer_password)
         click.echo("demo data created" if created else "demo data already present")

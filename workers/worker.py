@@ -72,7 +72,12 @@ class Worker:
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
-        self.owner = leases.new_owner()
+        # On PostgreSQL the worker's life is shown by a lock the database holds for it, so
+        # that its leases are taken over at once when it dies, wherever it ran
+        # (services/messaging/leases.py).
+        on_database = leases.Presence.for_database(rt.db)
+        self.owner = leases.new_owner(on_database)
+        self.presence = leases.Presence(rt.db, self.owner) if on_database else None
         self.pool = ThreadPoolExecutor(rt.settings.worker_threads, thread_name_prefix="drain")
         self.urgent_pool = ThreadPoolExecutor(URGENT_THREADS, thread_name_prefix="urgent")
         self.urgent_inflight: set[int] = set()
@@ -154,15 +159,21 @@ class Worker:
                     except Exception:
                         log.exception("heartbeat failed; trying again shortly")
                     last_beat = time.monotonic()
-                try:
-                    self.dispatch()
-                except Exception:
-                    log.exception("looking for work failed; trying again shortly")
+                # Without its presence lock, others would take this worker's leases as if
+                # it were dead: it starts no new work until it holds it again.
+                if self.presence is None or self.presence.hold():
+                    try:
+                        self.dispatch()
+                    except Exception:
+                        log.exception("looking for work failed; trying again shortly")
                 listener.wait(POLL_SECONDS)
         finally:
             listener.close()
             self.urgent_pool.shutdown(wait=True, cancel_futures=True)
             self.pool.shutdown(wait=True, cancel_futures=True)
+            # Only once no drain runs: until then its leases must not look abandoned.
+            if self.presence is not None:
+                self.presence.close()
             log.info("worker %s stopped", self.owner)
 
     def stop(self) -> None:

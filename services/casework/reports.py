@@ -33,7 +33,7 @@ import io
 import re
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from models import Case, CaseEvent, EventType, Notification, NotificationStatus, utcnow
@@ -66,14 +66,58 @@ def outcome(
     status: NotificationStatus, due_by: dt.datetime, sent_at: dt.datetime | None, now: dt.datetime
 ) -> Outcome:
     """What one Code notification counts as in the report, at `now` (rules in the docstring)."""
-    if status is NotificationStatus.SENT and sent_at is not None:
-        return Outcome.WITHIN if sent_at < due_by else Outcome.LATE
+    return judged(
+        status,
+        sent=sent_at is not None,
+        sent_in_time=sent_at is not None and sent_at < due_by,
+        limit_passed=now >= due_by,
+    )
+
+
+def judged(
+    status: NotificationStatus, *, sent: bool, sent_in_time: bool, limit_passed: bool
+) -> Outcome:
+    """`outcome` from the facts it rests on: whether it was sent, in time, and whether its
+    limit has passed. The one place the rule is written."""
+    if status is NotificationStatus.SENT and sent:
+        return Outcome.WITHIN if sent_in_time else Outcome.LATE
     if status is NotificationStatus.SUPPRESSED:
         return Outcome.SUPPRESSED
     if status in _UNSENT or status is NotificationStatus.SENT:
         # (Sent without a time cannot be shown to be in time: it counts as not sent.)
-        return Outcome.LATE if now >= due_by else Outcome.OPEN
+        return Outcome.LATE if limit_passed else Outcome.OPEN
     return Outcome.EXCLUDED
+
+
+def outcome_counts(session: Session, now: dt.datetime) -> dict[tuple[Outcome, bool], int]:
+    """Every Code notification (one with a `due_by`), counted by outcome at `now` and by
+    whether it was sent: late and sent is "sent after the limit", late and unsent is
+    "overdue". One grouped query, so /metrics can ask it at every scrape."""
+    sent = Notification.sent_at.is_not(None)
+    in_time = sent & (Notification.sent_at < Notification.due_by)
+    passed = Notification.due_by <= now
+    rows = session.execute(
+        select(
+            Notification.status,
+            case((sent, True), else_=False),
+            case((in_time, True), else_=False),
+            case((passed, True), else_=False),
+            func.count(),
+        )
+        .where(Notification.due_by.is_not(None))
+        .group_by(Notification.status, sent, in_time, passed)
+    ).all()
+    counts: dict[tuple[Outcome, bool], int] = {}
+    for status, was_sent, was_in_time, has_passed, count in rows:
+        result = judged(
+            status,
+            sent=bool(was_sent),
+            sent_in_time=bool(was_in_time),
+            limit_passed=bool(has_passed),
+        )
+        key = (result, status is NotificationStatus.SENT and bool(was_sent))
+        counts[key] = counts.get(key, 0) + count
+    return counts
 
 
 @dataclasses.dataclass

@@ -114,6 +114,22 @@ def count_open(session: Session) -> int:
     return int(total or 0)
 
 
+def waiting_by_priority(
+    session: Session, now: dt.datetime
+) -> dict[HandoffPriority, tuple[int, float]]:
+    """Open handoffs (no officer has claimed them) by priority: how many, and how long the
+    oldest has waited (seconds; 0 when none). Every priority is present. For /metrics."""
+    rows = session.execute(
+        select(Handoff.priority, func.count(), func.min(Handoff.opened_at))
+        .where(Handoff.status == HandoffStatus.OPEN)
+        .group_by(Handoff.priority)
+    ).all()
+    waiting = {priority: (0, 0.0) for priority in HandoffPriority}
+    for priority, count, oldest in rows:
+        waiting[priority] = (count, max(0.0, (now - oldest).total_seconds()))
+    return waiting
+
+
 def overdue_text(language: Language | None, now: dt.datetime) -> str:
     """The honest message to a victim nobody has answered in time: when to expect contact
     (staffed hours), and 999 and 101; bilingual, Welsh first, for an unknown language."""

@@ -1,43 +1,179 @@
-"""Conversation leases: one worker at a time handles a conversation, so order is kept."""
+"""Conversation leases: one worker at a time handles a conversation, so order is kept.
+
+A lease names its owner; a lease whose owner died is taken over at once, any other runs
+out after LEASE_SECONDS. Deciding that an owner died must never be wrong the other way: a
+live owner's lease taken over means its message may be sent twice. So an owner is judged
+dead only by evidence that holds wherever the processes run:
+
+- on PostgreSQL, by the database: every worker holds a session-level advisory lock named
+  after it for as long as it lives (`Presence`), and the server drops it the moment that
+  connection goes, a kill -9 or a lost host included. No lock, no owner;
+- by its PID, only when the owner shares this process's PID namespace and boot (two
+  containers may share a hostname yet number their processes apart: their PIDs say nothing
+  about each other). The owner id carries a token of both.
+
+Anything else (another host on SQLite, an id we cannot read) waits for the lease to run
+out.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
+import hashlib
+import logging
 import os
 import socket
 import uuid
+from pathlib import Path
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Connection, create_engine, or_, select, text, update
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from models import Conversation, utcnow
-from models.db import rows_updated
+from models.db import Database, rows_updated
 
-HOST = socket.gethostname()
+log = logging.getLogger(__name__)
 
-
-def new_owner() -> str:
-    """A lease owner id for this process: host, pid and a random part."""
-    return f"{HOST}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+# Marks an owner whose life is shown by its advisory lock in PostgreSQL (`Presence`).
+ON_DATABASE = "+db"
 
 
-def owner_is_dead(owner: str) -> bool:
-    """True when `owner` was a process on this host that no longer runs.
+@functools.cache
+def pid_namespace() -> str:
+    """A token for this process's PID namespace and the host's boot; '-' when unknown.
 
-    A worker killed with -9 leaves its leases behind; waiting for them to run out would
-    hold its conversations up for the whole lease, so a dead local owner is known at once.
+    Two processes with the same token number their processes alike, so one may judge the
+    other by its PID. The boot id tells two hosts (or one host before and after a restart)
+    apart even when their namespaces have the same inode.
     """
-    host, _, rest = owner.partition(":")
-    pid_text = rest.partition(":")[0]
-    if host != HOST or not pid_text.isdigit():
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return "-"
+    return hashlib.sha256(f"{boot}/{namespace}".encode()).hexdigest()[:12]
+
+
+@dataclasses.dataclass(frozen=True)
+class Owner:
+    """A lease owner id: `host:pid:namespace:random`, with ON_DATABASE when it holds a
+    Presence. Fits the 100 characters of `conversations.lease_owner`."""
+
+    host: str
+    pid: int
+    namespace: str
+    on_database: bool
+
+    @classmethod
+    def parse(cls, text: str) -> Owner | None:
+        """The parts of an owner id, or None for one this code did not make."""
+        on_database = text.endswith(ON_DATABASE)
+        parts = text.removesuffix(ON_DATABASE).split(":")
+        if len(parts) != 4 or not parts[1].isdigit():
+            return None
+        return cls(parts[0], int(parts[1]), parts[2], on_database)
+
+
+def new_owner(on_database: bool = False) -> str:
+    """A lease owner id for this process: host, pid, PID namespace and a random part.
+
+    `on_database`: the caller will hold a Presence for it (workers on PostgreSQL).
+    """
+    host = socket.gethostname()[:40].replace(":", "-")
+    owner = f"{host}:{os.getpid()}:{pid_namespace()}:{uuid.uuid4().hex[:8]}"
+    return owner + ON_DATABASE if on_database else owner
+
+
+def advisory_key(owner: str) -> int:
+    """The 63-bit advisory lock key that stands for `owner` in PostgreSQL."""
+    return int.from_bytes(hashlib.sha256(owner.encode()).digest()[:8], "big") >> 1
+
+
+def _holds_presence(session: Session, owner: str) -> bool:
+    # A bigint advisory key shows in pg_locks as classid (high 32 bits), objid (low 32
+    # bits) and objsubid 1, in the database it was taken in.
+    key = advisory_key(owner)
+    return bool(
+        session.scalar(
+            text(
+                "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory'"
+                " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                " AND classid::bigint = :high AND objid::bigint = :low AND objsubid = 1"
+                " AND granted)"
+            ),
+            {"high": key >> 32, "low": key & 0xFFFFFFFF},
+        )
+    )
+
+
+def owner_is_dead(session: Session, owner: str) -> bool:
+    """True only when `owner` is known to be gone (rules in the module docstring)."""
+    parsed = Owner.parse(owner)
+    if parsed is None:
+        return False
+    if parsed.on_database and session.get_bind().dialect.name == "postgresql":
+        return not _holds_presence(session, owner)
+    if parsed.namespace == "-" or parsed.namespace != pid_namespace():
         return False
     try:
-        os.kill(int(pid_text), 0)
+        os.kill(parsed.pid, 0)
     except ProcessLookupError:
         return True
     except PermissionError:
         return False
     return False
+
+
+class Presence:
+    """A worker's proof of life in PostgreSQL: `pg_advisory_lock(advisory_key(owner))` on a
+    connection of its own, held while the worker runs.
+
+    Only for PostgreSQL; `for_database` says whether a database has it. If the connection
+    drops (a network blip, a database restart) other workers may take this owner's leases
+    at once, as if it had died; its renewals then fail, so it writes nothing more to those
+    conversations (processing.drain), and `hold` takes the lock again.
+    """
+
+    def __init__(self, db: Database, owner: str) -> None:
+        # Outside the pool, in autocommit: the lock lives and dies with this connection.
+        self.owner = owner
+        self._engine = create_engine(db.url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+        self._conn: Connection | None = None
+
+    @staticmethod
+    def for_database(db: Database) -> bool:
+        """Whether the database can show a worker's life (PostgreSQL can)."""
+        return db.engine.dialect.name == "postgresql"
+
+    def hold(self) -> bool:
+        """Make sure the lock is held (taking it again after a drop); True when it is."""
+        try:
+            if self._conn is not None:
+                self._conn.execute(text("SELECT 1"))
+                return True
+            self._conn = self._engine.connect()
+            self._conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": advisory_key(self.owner)})
+            return True
+        except Exception:  # noqa: BLE001 - any failure: the lock is not (or no longer) held
+            log.exception("worker %s: its presence lock in the database is lost", self.owner)
+            self._drop()
+            return False
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except Exception:  # noqa: BLE001 - closing a broken connection may fail too
+                pass
+            self._conn = None
+
+    def close(self) -> None:
+        """Let the lock go (closing its connection does) and dispose of the engine."""
+        self._drop()
+        self._engine.dispose()
 
 
 def claim(session: Session, conversation_id: int, owner: str, seconds: float) -> bool:
@@ -62,7 +198,7 @@ def claim(session: Session, conversation_id: int, owner: str, seconds: float) ->
     holder = session.scalar(
         select(Conversation.lease_owner).where(Conversation.id == conversation_id)
     )
-    if holder and owner_is_dead(holder):
+    if holder and owner_is_dead(session, holder):
         return bool(
             rows_updated(
                 session,

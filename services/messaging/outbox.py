@@ -252,7 +252,7 @@ def due_urgent(session: Session, limit: int = 100) -> list[int]:
         if status is MessageStatus.PENDING
         or until is None
         or until < now
-        or (owner is not None and leases.owner_is_dead(owner))
+        or (owner is not None and leases.owner_is_dead(session, owner))
     ]
 
 
@@ -287,7 +287,7 @@ def claim_urgent(
                 Message.id == message_id, Message.status == MessageStatus.SUBMITTING
             )
         )
-        if holder is None or holder == owner or not leases.owner_is_dead(holder):
+        if holder is None or holder == owner or not leases.owner_is_dead(session, holder):
             return None
         taken = rows_updated(
             session,
@@ -312,7 +312,12 @@ def claim_urgent(
 def deliver(
     twilio: TwilioGateway, limiter: RateLimiter, submission: Submission
 ) -> Accepted | SendFailed:
-    """Hand the message to Twilio (outside any transaction), asking first if it may have it."""
+    """Hand the message to Twilio (outside any transaction), asking first if it may have it.
+
+    Never raises: every failure comes back as a SendFailed, so the row never stays
+    SUBMITTING for want of an answer. A failure before the message was offered to Twilio
+    (the look-up, or pacing: Redis, say) has `attempted` False and costs no attempt.
+    """
     s = submission
     try:
         found = twilio.find_sent(s.to, s.channel, s.body, s.since) if s.reconcile else None
@@ -321,9 +326,20 @@ def deliver(
         # WhatsApp has no segments: one message is one.
         cost = segments(s.body) if s.channel is Channel.SMS else 1
         limiter.acquire(twilio.sender(s.channel), s.priority, cost)
+    except SendFailed as exc:
+        return exc
+    except Exception as exc:  # noqa: BLE001 - not sent, whatever went wrong: try again
+        log.exception("message %s: not sent, could not get ready to send", s.message_id)
+        return SendFailed(f"not sent: {type(exc).__name__}", None, retry=True, attempted=False)
+    try:
         return twilio.send(s.to, s.channel, s.body, s.content_sid, s.content_variables)
     except SendFailed as exc:
         return exc
+    except Exception as exc:  # noqa: BLE001 - the request may have reached Twilio
+        log.exception("message %s: unexpected error while sending", s.message_id)
+        return SendFailed(
+            f"unexpected error while sending: {type(exc).__name__}", None, True, ambiguous=True
+        )
 
 
 def finish_send(
@@ -346,6 +362,16 @@ def finish_send(
         return
     message.error_code = outcome.code
     message.error_message = str(outcome)[:500]
+    if not outcome.attempted:
+        # Never offered to Twilio: not an attempt, and never a reason to give up on it.
+        message.status = MessageStatus.PENDING
+        message.attempts = max(0, message.attempts - 1)
+        message.needs_reconcile = submission.reconcile
+        message.next_attempt_at = next_attempt(
+            1, settings.retry_base_seconds, settings.retry_cap_seconds
+        )
+        log.warning("message %s not sent: %s; trying again", submission.message_id, outcome)
+        return
     if outcome.retry and message.attempts < settings.outbound_max_attempts:
         message.status = MessageStatus.PENDING
         message.needs_reconcile = submission.reconcile or outcome.ambiguous

@@ -10,6 +10,7 @@ from typing import Any
 
 import requests
 
+from services.operations import metrics
 from services.settings import Settings
 
 
@@ -101,7 +102,8 @@ class RasaClient:
             self._actions_ok_until = now + ACTIONS_CHECK_SECONDS
         return True
 
-    def _failed(self, reason: str) -> RasaUnavailable:
+    def _failed(self, reason: str, kind: str) -> RasaUnavailable:
+        metrics.RASA_ERRORS.labels(kind).inc()
         with self._lock:
             self._failed_since_success = True
         return RasaUnavailable(reason)
@@ -114,22 +116,27 @@ class RasaClient:
         texts, not an error. Raises RasaUnavailable on a timeout, a refused connection, a
         non-200 status or a body that is not a JSON list.
         """
+        started = time.monotonic()
         try:
             response = self._http().post(
                 self.url,
                 json={"sender": sender, "message": text, "metadata": metadata},
                 timeout=(3.05, self.timeout),
             )
+        except requests.Timeout as exc:
+            raise self._failed(f"rasa timed out: {type(exc).__name__}", "timeout") from exc
         except requests.RequestException as exc:
-            raise self._failed(f"rasa unreachable: {type(exc).__name__}") from exc
+            raise self._failed(f"rasa unreachable: {type(exc).__name__}", "unreachable") from exc
+        finally:
+            metrics.RASA_SECONDS.observe(time.monotonic() - started)
         if response.status_code != 200:
-            raise self._failed(f"rasa answered HTTP {response.status_code}")
+            raise self._failed(f"rasa answered HTTP {response.status_code}", "http_error")
         try:
             replies = response.json()
         except ValueError as exc:
-            raise self._failed("rasa answered something that is not JSON") from exc
+            raise self._failed("rasa answered something that is not JSON", "bad_answer") from exc
         if not isinstance(replies, list):
-            raise self._failed("rasa answered JSON that is not a list")
+            raise self._failed("rasa answered JSON that is not a list", "bad_answer")
         items = [r for r in replies if isinstance(r, dict)]
         return BotAnswer(
             texts=[r["text"] for r in items if r.get("text")],

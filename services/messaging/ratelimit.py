@@ -10,17 +10,30 @@ text costs several. One process keeps its own pace with a schedule per sender. S
 worker processes share the pace through Redis when REDIS_URL is set: each takes the next
 free slot of a shared schedule for that sender (GCRA); within a process, replies still go
 first.
+
+Redis only paces; it holds no message. So when it cannot be reached, each process keeps a
+slower pace of its own (`SEND_RATE_WITHOUT_REDIS_PER_SECOND`) until Redis answers again:
+sending slows down, and no message fails because of it.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
+import logging
 import threading
 import time
 from typing import Protocol
 
 import redis
+
+from services.operations import metrics
+
+log = logging.getLogger(__name__)
+
+# After Redis failed, how long a process paces itself before asking Redis again, so that a
+# Redis that is down costs one failed connection every few seconds, not one per message.
+REDIS_RETRY_SECONDS = 5.0
 
 _GCRA = """
 local now = tonumber(ARGV[1])
@@ -56,18 +69,48 @@ class LocalSlots:
 
 
 class RedisSlots:
-    """One schedule per sender shared by every process, kept in Redis."""
+    """One schedule per sender shared by every process, kept in Redis.
 
-    def __init__(self, url: str, rate: float) -> None:
+    While Redis cannot be reached, slots come from `fallback`, this process's own slower
+    pace, and Redis is asked again every REDIS_RETRY_SECONDS.
+    """
+
+    def __init__(self, url: str, rate: float, fallback: LocalSlots) -> None:
         self.interval = 1.0 / rate
-        self._redis = redis.Redis.from_url(url, socket_timeout=2)
+        # Short timeouts: a Redis that does not answer must cost a send a second at most.
+        self._redis = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
         self._script = self._redis.register_script(_GCRA)
+        self.fallback = fallback
+        self._down_until = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def shared(self) -> bool:
+        """Whether the pace is the shared one (Redis answered last time it was asked)."""
+        return self._down_until == 0.0
 
     def try_take(self, sender: str, cost: int = 1) -> float:
-        seconds, micros = self._redis.time()  # One clock for every process: Redis's own.
-        wait = self._script(
-            keys=[f"ratelimit:{sender}"], args=[seconds + micros / 1e6, self.interval * cost]
-        )
+        if time.monotonic() < self._down_until:
+            return self.fallback.try_take(sender, cost)
+        try:
+            seconds, micros = self._redis.time()  # One clock for every process: Redis's own.
+            wait = self._script(
+                keys=[f"ratelimit:{sender}"], args=[seconds + micros / 1e6, self.interval * cost]
+            )
+        except redis.RedisError as exc:
+            with self._lock:
+                if self.shared:
+                    metrics.SEND_PACE_FALLBACKS.inc()
+                    log.warning(
+                        "Redis unreachable (%s): sending at this process's own slower pace",
+                        type(exc).__name__,
+                    )
+                self._down_until = time.monotonic() + REDIS_RETRY_SECONDS
+            return self.fallback.try_take(sender, cost)
+        if not self.shared:
+            with self._lock:
+                self._down_until = 0.0
+            log.warning("Redis answers again: sending at the shared pace")
         return float(wait)
 
 
@@ -104,8 +147,11 @@ class RateLimiter:
                 self._cond.notify_all()
 
 
-def limiter_for(rate: float, redis_url: str | None) -> RateLimiter:
-    """The limiter the settings ask for: none at rate 0, shared through Redis when it is set."""
+def limiter_for(rate: float, redis_url: str | None, rate_without_redis: float) -> RateLimiter:
+    """The limiter the settings ask for: none at rate 0, shared through Redis when it is set,
+    at `rate_without_redis` (per process) while Redis cannot be reached."""
     if rate <= 0:
         return RateLimiter(None)
-    return RateLimiter(RedisSlots(redis_url, rate) if redis_url else LocalSlots(rate))
+    if not redis_url:
+        return RateLimiter(LocalSlots(rate))
+    return RateLimiter(RedisSlots(redis_url, rate, LocalSlots(min(rate, rate_without_redis))))

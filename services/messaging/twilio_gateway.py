@@ -13,6 +13,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from models import Channel
+from services.operations import metrics
 from services.settings import Settings
 
 
@@ -29,16 +30,32 @@ class SendFailed(Exception):
 
     `retry` says whether trying again may help (429, 5xx, network); `ambiguous` says that
     Twilio may have taken it all the same (a timeout or a connection dropped mid-request),
-    so it must be looked up before it is sent again.
+    so it must be looked up before it is sent again. `attempted` is False when the message
+    was never offered to Twilio (the look-up before a resend failed, or pacing did): such a
+    failure is not one of the message's attempts and can never make it fail for good.
     """
 
     def __init__(
-        self, message: str, code: int | None, retry: bool, ambiguous: bool = False
+        self,
+        message: str,
+        code: int | None,
+        retry: bool,
+        ambiguous: bool = False,
+        attempted: bool = True,
     ) -> None:
         super().__init__(message)
         self.code = code
         self.retry = retry
         self.ambiguous = ambiguous
+        self.attempted = attempted
+
+
+def _failed(
+    message: str, code: int | None, retry: bool, ambiguous: bool = False, attempted: bool = True
+) -> SendFailed:
+    """A SendFailed, counted for /metrics by Twilio's error code."""
+    metrics.TWILIO_ERRORS.labels(str(code) if code else "none", str(retry).lower()).inc()
+    return SendFailed(message, code, retry, ambiguous, attempted)
 
 
 def sender_address(settings: Settings, channel: Channel) -> str:
@@ -140,11 +157,11 @@ class TwilioGateway:
                 )
         except TwilioRestException as exc:
             transient = exc.status == 429 or exc.status >= 500
-            raise SendFailed(
+            raise _failed(
                 f"twilio answered HTTP {exc.status}: {exc.msg}", exc.code, retry=transient
             ) from exc
         except (requests.RequestException, TwilioException) as exc:
-            raise SendFailed(
+            raise _failed(
                 f"twilio unreachable: {type(exc).__name__}", None, retry=True, ambiguous=True
             ) from exc
         return Accepted(sid=message.sid or "", status=message.status or "queued")
@@ -158,11 +175,13 @@ class TwilioGateway:
                 lambda client: client.messages.list(to=to, from_=self.sender(channel), limit=50)
             )
         except TwilioRestException as exc:
-            raise SendFailed(
-                f"twilio look-up answered HTTP {exc.status}", exc.code, retry=True
+            raise _failed(
+                f"twilio look-up answered HTTP {exc.status}", exc.code, retry=True, attempted=False
             ) from exc
         except (requests.RequestException, TwilioException) as exc:
-            raise SendFailed(f"twilio unreachable: {type(exc).__name__}", None, retry=True) from exc
+            raise _failed(
+                f"twilio unreachable: {type(exc).__name__}", None, retry=True, attempted=False
+            ) from exc
         for message in recent:
             created = message.date_created
             if message.body == body and (created is None or created >= since):

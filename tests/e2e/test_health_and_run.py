@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -14,6 +16,7 @@ import pytest
 import requests
 from flask.testing import FlaskClient
 
+from scripts.rasa_endpoints import copy_name
 from services.settings import Settings
 from tests.e2e.conftest import RasaStack
 from tests.support.bot import first_reply
@@ -63,14 +66,15 @@ def test_healthz_is_503_without_a_worker_or_a_scheduler(client: FlaskClient) -> 
 class RunService:
     """`scripts/run_service.py` (what `make run` execs) as a child, with its output in a file."""
 
-    def __init__(self, settings: Settings, log_path: Path) -> None:
+    def __init__(self, settings: Settings, log_path: Path, database_url: str | None = None) -> None:
         # Web, Rasa and the action server can only be told their ports by number: spare
         # ones, and the whole service again on others if one was taken all the same.
         self.port = spare_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.rasa_port, self.action_port = spare_port(), spare_port()
+        self.database_url = database_url or settings.database_url
         env = base_env(
-            DATABASE_URL=settings.database_url,
+            DATABASE_URL=self.database_url,
             PORT=str(self.port),
             RASA_URL=f"http://127.0.0.1:{self.rasa_port}",
             ACTION_SERVER_URL=f"http://127.0.0.1:{self.action_port}/webhook",
@@ -136,10 +140,12 @@ def listening_on(port: int) -> set[str]:
     return found
 
 
-def start_run_service(settings: Settings, tmp_path: Path) -> RunService:
+def start_run_service(
+    settings: Settings, tmp_path: Path, database_url: str | None = None, name: str = "run"
+) -> RunService:
     """The service started and answering, on ports nothing else held (three tries)."""
     for attempt in range(3):
-        run = RunService(settings, tmp_path / f"run{attempt}.log")
+        run = RunService(settings, tmp_path / f"{name}{attempt}.log", database_url)
         try:
             run.wait_until_running(240)
             return run
@@ -203,3 +209,81 @@ def test_run_service_starts_everything_answers_hello_and_stops_on_ctrl_c(
     assert run.popen.returncode is not None
     stopped = run.output()
     assert "Stopped after" in stopped, stopped[-2000:]
+
+
+def _hello(base: str, case_ref: str, phone: str) -> list[str]:
+    """Register an invented victim on a new case at `base`, text hello, return the replies."""
+    headers = {"Authorization": "Bearer run-service-token"}
+    case = {"case_ref": case_ref, "crime_type": "assault", "officer_in_charge": "PC Hughes"}
+    assert requests.post(f"{base}/api/cases", json=case, headers=headers, timeout=10).ok
+    victim = {
+        "name": "Dylan Rowlands",
+        "phone": phone,
+        "channel": "sms",
+        "language": "en",
+        "date_of_birth": "1970-01-30",
+        "quiet_hours": quiet_hours_covering_now(),
+    }
+    answer = requests.post(
+        f"{base}/api/cases/{case_ref}/victims", json=victim, headers=headers, timeout=10
+    )
+    assert answer.status_code == 201, answer.text
+    handset = Handset(base, phone)
+    handset.send("hello")
+    return [m["body"] for m in handset.wait_for(1)]
+
+
+def _running(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_two_copies_on_one_host_keep_their_own_ports_tracker_and_run_files(
+    settings: Settings, tmp_path: Path, db_kind: str
+) -> None:
+    if db_kind != "sqlite":
+        pytest.skip("the tracker file beside the database is SQLite's")
+    # Two databases in one folder: the case that used to share one tracker file.
+    first = settings.database_url
+    second_path = Path(first.removeprefix("sqlite:///")).with_name("other.db")
+    shutil.copyfile(first.removeprefix("sqlite:///"), second_path)
+    second = f"sqlite:///{second_path}"
+    one = start_run_service(settings, tmp_path, first, "one")
+    two: RunService | None = None
+    try:
+        two = start_run_service(settings, tmp_path, second, "two")
+        greeting = [first_reply("utter_greet", "en")]
+        assert _hello(one.base, "CR-ONE-1", "+447700900411") == greeting
+        assert _hello(two.base, "CR-TWO-1", "+447700900412") == greeting
+        # kill -9 of the second copy's supervisor alone: its processes go with it.
+        children = [int(pid) for pid in re.findall(r"started \(pid=(\d+)\)", two.output())]
+        assert len(children) == 5, two.output()[-2000:]
+        os.kill(two.popen.pid, signal.SIGKILL)
+        two.popen.wait(10)
+        deadline = time.monotonic() + 30
+        while [pid for pid in children if _running(pid)]:
+            assert time.monotonic() < deadline, f"orphans: {two.output()[-1500:]}"
+            time.sleep(0.5)
+        # ... and its port is free for the next start.
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", two.port))
+        # The first copy never noticed.
+        assert requests.get(f"{one.base}/healthz", timeout=10).status_code == 200
+    finally:
+        one.interrupt()
+        if two is not None:
+            two.interrupt()
+    folder = second_path.parent
+    assert (folder / "app.rasa_tracker.db").exists()
+    assert (folder / "other.rasa_tracker.db").exists()
+    assert not (folder / "rasa_tracker.db").exists()
+    run_dirs = [ROOT / "var" / "run" / copy_name(run.database_url, run.port) for run in (one, two)]
+    try:
+        assert all((d / "endpoints.yml").exists() for d in run_dirs)
+        assert run_dirs[0] != run_dirs[1]
+    finally:
+        for d in run_dirs:
+            shutil.rmtree(d, ignore_errors=True)

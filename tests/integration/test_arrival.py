@@ -4,6 +4,7 @@ of danger, whose 999 guidance is an urgent message any worker claims without the
 
 from __future__ import annotations
 
+import socket
 import threading
 
 import pytest
@@ -109,7 +110,9 @@ def test_twilio_advanced_opt_out_is_honoured_and_not_answered_twice(
     _deliver(client, settings, GWEN, "shwmae")
     with rt.db.session() as session:
         conversation_id = _conversation(rt, GWEN).id
-        assert processing.start_processing(session, conversation_id, rt.settings) == processing.HANDLED
+        assert (
+            processing.start_processing(session, conversation_id, rt.settings) == processing.HANDLED
+        )
     assert _messages(rt, Direction.OUTBOUND) == []
     # Twilio's START: opted in again, confirmed by Twilio, not by us.
     _deliver(client, settings, GWEN, "DECHRAU", OptOutType="START")
@@ -259,7 +262,8 @@ def test_a_claim_whose_local_worker_died_is_taken_over_at_once(
 ) -> None:
     _deliver(client, settings, MEGAN, "he's outside")
     reply = _urgent_reply(rt)
-    dead = f"{leases.HOST}:999999999:dead"  # a pid that cannot exist
+    # A worker of this host's PID namespace whose pid cannot exist.
+    dead = f"{socket.gethostname()[:40]}:999999999:{leases.pid_namespace()}:dead"
     with rt.db.session() as session:
         assert outbox.claim_urgent(session, reply.id, dead, 90, notifications.settle)
     with rt.db.session() as session:
@@ -299,5 +303,7 @@ def test_danger_arrives_screened_even_when_the_webhook_was_bypassed(
         message.body = "he's outside my house"
         conversation_id = message.conversation_id
     with rt.db.session() as session:
-        assert processing.start_processing(session, conversation_id, rt.settings) == processing.HANDLED
+        assert (
+            processing.start_processing(session, conversation_id, rt.settings) == processing.HANDLED
+        )
     assert _urgent_reply(rt).body == text("danger", Language.EN)

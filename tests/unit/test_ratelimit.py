@@ -14,7 +14,7 @@ REDIS_URL = "redis://127.0.0.1:6379/15"
 
 
 def test_no_rate_means_no_waiting() -> None:
-    limiter = limiter_for(0, None)
+    limiter = limiter_for(0, None, 1.0)
     started = time.monotonic()
     for _ in range(1000):
         limiter.acquire("+447700900000")
@@ -77,8 +77,8 @@ def test_processes_share_one_pace_through_redis() -> None:
     client = _redis_or_skip()
     sender = f"test-{time.monotonic_ns()}"
     # Two limiters stand for two worker processes.
-    a = RateLimiter(RedisSlots(REDIS_URL, rate=20))
-    b = RateLimiter(RedisSlots(REDIS_URL, rate=20))
+    a = RateLimiter(RedisSlots(REDIS_URL, rate=20, fallback=LocalSlots(20)))
+    b = RateLimiter(RedisSlots(REDIS_URL, rate=20, fallback=LocalSlots(20)))
     started = time.monotonic()
     for _ in range(5):
         a.acquire(sender)

@@ -106,3 +106,14 @@ def test_the_secondary_auth_token_is_read_and_unset_by_default(
     assert Settings.from_env().twilio_auth_token_secondary == "new-token-mid-rotation"
     clean_env.setenv("TWILIO_AUTH_TOKEN_SECONDARY", "")  # emptied after the rotation: unset
     assert Settings.from_env().twilio_auth_token_secondary is None
+
+
+def test_the_pace_without_redis_defaults_to_a_quarter_and_must_be_above_zero(
+    clean_env: pytest.MonkeyPatch,
+) -> None:
+    clean_env.setenv("SEND_RATE_PER_SECOND", "10")
+    clean_env.delenv("SEND_RATE_WITHOUT_REDIS_PER_SECOND", raising=False)
+    assert Settings.from_env().send_rate_without_redis == 2.5
+    clean_env.setenv("SEND_RATE_WITHOUT_REDIS_PER_SECOND", "0")
+    with pytest.raises(RuntimeError, match="SEND_RATE_WITHOUT_REDIS_PER_SECOND must be"):
+        Settings.from_env()
