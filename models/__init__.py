@@ -41,17 +41,28 @@ from models.notifications import (
     SurveyResponse,
 )
 from models.officers import (
+    VICTIM_DATA_ROLES,
+    ApiClient,
+    AttachRequest,
+    AttachStatus,
     AuditAction,
     AuditEvent,
     CaseOfficer,
     Officer,
     OfficerNote,
     OfficerRole,
+    OfficerSession,
     Permission,
+    RecoveryCode,
+    Throttle,
 )
 from models.scheduling import apscheduler_jobs
 
 __all__ = [
+    "VICTIM_DATA_ROLES",
+    "ApiClient",
+    "AttachRequest",
+    "AttachStatus",
     "AssessmentStatus",
     "AuditAction",
     "AuditEvent",
@@ -86,10 +97,13 @@ __all__ = [
     "Officer",
     "OfficerNote",
     "OfficerRole",
+    "OfficerSession",
     "Permission",
+    "RecoveryCode",
     "ScheduledUpdate",
     "SentAs",
     "SurveyResponse",
+    "Throttle",
     "Victim",
     "apscheduler_jobs",
     "channel_address",

@@ -77,6 +77,10 @@ class Victim(Base):
     quiet_end: Mapped[dt.time] = mapped_column(Time(), default=dt.time(8, 0))
     safe_contact: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[CreatedAt]
+    # Set when the victim was erased (on request, or when their data's time ran out): the
+    # row stays, emptied, so that the audit trail, which the Data Protection Act 2018
+    # (section 62) requires to be kept, still has something to point at.
+    erased_at: Mapped[Timestamp | None]
 
     cases: Mapped[list[CaseVictim]] = relationship(back_populates="victim")
 
