@@ -24,6 +24,15 @@ from services.errors import Conflict, InvalidField, NotFound
 from services.messaging import phones
 
 
+class KnownVictim(Conflict):
+    """The phone belongs to a registered victim, and this registration cannot reuse them
+    (HTTP 409). `victim_id` names them for the audit trail, never for the caller."""
+
+    def __init__(self, message: str, victim_id: int) -> None:
+        super().__init__(message)
+        self.victim_id = victim_id
+
+
 def _text(payload: dict[str, Any], name: str, max_len: int = 200) -> str:
     value = payload.get(name)
     if not isinstance(value, str) or not value.strip():
@@ -98,13 +107,29 @@ def register_case(session: Session, payload: dict[str, Any]) -> Case:
     return case
 
 
-def register_victim(session: Session, case_ref: str, payload: dict[str, Any]) -> Victim:
-    """Put a victim on a case; a phone already registered to the same person is reused."""
-    case = find_case(session, case_ref)
-    name = _text(payload, "name")
+def phone_of(payload: dict[str, Any]) -> str:
+    """The registration's phone number in E.164, or InvalidField."""
     phone = phones.normalise(payload.get("phone", ""))
     if phone is None:
         raise InvalidField("phone", "must be a phone number in E.164 or UK form")
+    return phone
+
+
+def victim_with_phone(session: Session, phone: str) -> Victim | None:
+    """The registered victim with this number (E.164), if any."""
+    return session.scalar(select(Victim).where(Victim.phone == phone))
+
+
+def register_victim(session: Session, case_ref: str, payload: dict[str, Any]) -> Victim:
+    """Put a victim on a case; a phone already registered to the same person is reused.
+
+    Who may reuse a registered victim is the caller's to decide first (an officer only one
+    they may see: services/casework/attach_requests.py). KnownVictim when the phone belongs
+    to another person, or the victim is on the case already.
+    """
+    case = find_case(session, case_ref)
+    name = _text(payload, "name")
+    phone = phone_of(payload)
     try:
         date_of_birth = dt.date.fromisoformat(payload.get("date_of_birth") or "")
     except (TypeError, ValueError):
@@ -129,7 +154,7 @@ def register_victim(session: Session, case_ref: str, payload: dict[str, Any]) ->
         safe_contact=_flag(payload, "safe_contact"),
     )
 
-    victim = session.scalar(select(Victim).where(Victim.phone == phone))
+    victim = victim_with_phone(session, phone)
     if victim is None:
         victim = Victim(name=name, phone=phone, date_of_birth=date_of_birth, **fields)
         session.add(victim)
@@ -137,13 +162,13 @@ def register_victim(session: Session, case_ref: str, payload: dict[str, Any]) ->
     elif victim.date_of_birth != date_of_birth or victim.name.casefold() != name.casefold():
         # A shared phone: case details must never reach another person's handset, so a
         # second person cannot be registered on a number that belongs to someone else.
-        raise Conflict("phone is registered to another victim")
+        raise KnownVictim("phone is registered to another victim", victim.id)
     elif session.scalar(
         select(CaseVictim.id).where(
             CaseVictim.case_id == case.id, CaseVictim.victim_id == victim.id
         )
     ):
-        raise Conflict("this victim is on this case already")
+        raise KnownVictim("this victim is on this case already", victim.id)
     # An existing victim keeps the preferences they have: they may have changed them by text.
     session.add(CaseVictim(case_id=case.id, victim_id=victim.id))
     session.flush()

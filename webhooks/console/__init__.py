@@ -1,6 +1,7 @@
 """The officer console: server-rendered pages under /console/, signed-in officers only.
 
-Sign-in is Flask-Login's, with an idle timeout; every POST carries a CSRF token
+Sign-in is Flask-Login's over sessions held on the server (services/console/sessions.py),
+with a second factor; every POST carries a CSRF token
 (Flask-WTF); what a role may do is models.officers.ROLE_PERMISSIONS, and a page a role may
 not use answers 403.
 """
@@ -12,11 +13,20 @@ from typing import Any
 from flask import Flask
 
 # Each view module adds its routes to the blueprint when imported.
-from webhooks.console import accounts, auth, cases, cli, conversations, queue, supervision
+from webhooks.console import (
+    accounts,
+    auth,
+    cases,
+    cli,
+    conversations,
+    privacy,
+    queue,
+    supervision,
+)
 from webhooks.console.blueprint import bp, csrf, login_manager
 
 # The modules imported only for the routes they add.
-VIEWS = (accounts, auth, cases, conversations, queue, supervision)
+VIEWS = (accounts, auth, cases, conversations, privacy, queue, supervision)
 
 
 def init_app(app: Flask) -> None:
