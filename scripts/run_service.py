@@ -19,6 +19,7 @@ from dotenv import load_dotenv
 from honcho.manager import Manager
 from honcho.printer import Printer
 
+from models.db import private_file, sqlite_path
 from services.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,8 +49,29 @@ def commands(port: int, rasa_port: int, action_port: int, endpoints: Path) -> di
 
 
 def banner(
-    settings_port: int, api_token: str, base_url: str, officer_password: str | None = None
+    settings_port: int,
+    api_token: str,
+    base_url: str,
+    officer_password: str | None = None,
+    production: bool = False,
 ) -> str:
+    """What `make run` prints once the service answers. In production no secret is printed
+    (they are the operator's, in the environment) and there is no dev phone or demo."""
+    if production:
+        return "\n".join(
+            [
+                "",
+                "=" * 72,
+                " Victim care messaging is running (APP_ENV=production).",
+                f"   Console:    {base_url}/console/login",
+                f"   Health:     {base_url}/healthz",
+                "   API:        bearer tokens from `flask --app webhooks tokens create`",
+                "               (or API_TOKEN, as set in the environment)",
+                " Ctrl-C stops everything.",
+                "=" * 72,
+                "",
+            ]
+        )
     console = (
         [
             f"   Console:    {base_url}/console/login   (play officer beside the dev phone)",
@@ -92,7 +114,15 @@ def announce_when_ready(base_url: str, text: str, stop: threading.Event) -> None
 def main() -> int:
     load_dotenv(ROOT / ".env")
     settings = Settings.from_env()
+    # Every file a process of the service creates (databases, Rasa's tracker store, logs,
+    # run files) is readable by its owner only: they hold victims' names and messages.
+    os.umask(0o077)
     RUN_DIR.mkdir(parents=True, exist_ok=True)
+    tracker = sqlite_path(settings.tracker_url())
+    if tracker is not None:
+        # Rasa creates its tracker file itself; made here first, it is 0600 from the start
+        # (SQLite gives its journal the file's own permissions).
+        private_file(tracker)
     endpoints = RUN_DIR / "endpoints.yml"
     rasa_port = urlsplit(settings.rasa_url).port or 5005
     action_url = os.environ.get("ACTION_SERVER_URL", "http://127.0.0.1:5055/webhook")
@@ -116,7 +146,13 @@ def main() -> int:
         manager.add_process(name, command, env=env, cwd=str(ROOT))
     stop = threading.Event()
     base_url = f"http://127.0.0.1:{settings.port}"
-    text = banner(settings.port, settings.api_token, base_url, settings.demo_officer_password)
+    text = banner(
+        settings.port,
+        settings.api_token,
+        base_url,
+        settings.demo_officer_password,
+        production=settings.production,
+    )
     threading.Thread(target=announce_when_ready, args=(base_url, text, stop), daemon=True).start()
     print(f"Starting; the dev phone will be at {base_url}/devphone once Rasa has loaded.")
     start = time.monotonic()

@@ -45,7 +45,7 @@ def authenticate() -> tuple[Response, int] | None:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     with runtime().db.session() as session:
         found = (
-            api_clients.identify(session, token.strip(), runtime().settings.api_token)
+            api_clients.identify(session, token.strip(" \t"), runtime().settings.api_token)
             if scheme.lower() == "bearer"
             else None
         )

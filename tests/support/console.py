@@ -49,10 +49,13 @@ def totp_code(rt: Runtime, username: str) -> str:
         officer = session.scalar(select(Officer).where(Officer.username == username))
         assert officer is not None and officer.totp_secret is not None
         now = int(utcnow().timestamp()) // 30
-        step = now - 1 if officer.totp_last_step is None else officer.totp_last_step + 1
+        # Never the step before now: were the clock to cross into the next step before the
+        # code is checked, that one would have left the window.
+        last = officer.totp_last_step
+        step = now if last is None else max(last + 1, now)
         if step > now + 1:
-            officer.totp_last_step, step = None, now - 1
-        return pyotp.TOTP(officer.totp_secret).generate_otp(max(step, now - 1))
+            officer.totp_last_step, step = None, now
+        return pyotp.TOTP(officer.totp_secret).generate_otp(step)
 
 
 def csrf_token(client: FlaskClient, page: str = "/console/login") -> str:

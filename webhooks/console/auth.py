@@ -68,7 +68,9 @@ def login() -> str | BaseResponse | tuple[str, int]:
         if result.outcome is Outcome.FAILED:
             # The same words for every failure (services/console/officers.py).
             flash(officers.FAILED)
-            return render_template("console/login.html", form=LoginForm()), 401
+            # The form again with the username only: no password or code is sent back.
+            again = LoginForm(formdata=None, username=form.username.data)
+            return render_template("console/login.html", form=again), 401
         assert result.officer_id is not None
         if result.outcome is Outcome.ENROL:
             session.clear()
