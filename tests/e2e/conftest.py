@@ -14,7 +14,7 @@ from flask import Flask
 
 from scheduler.service import SchedulerService
 from services.runtime import Runtime
-from services.settings import Settings
+from services.settings import Settings, tracker_store_url
 from tests.conftest import (
     create_pg_database,
     drop_pg_database,
@@ -44,6 +44,8 @@ class RasaStack:
     action_url: str
     env: dict[str, str]
     logs: Path
+    # Where this Rasa keeps its trackers (SQLAlchemy URL), for tests of retention and erasure.
+    tracker_url: str
 
 
 class RasaService:
@@ -110,6 +112,7 @@ class RasaService:
             action_url=action_proxy.url,
             env=env,
             logs=self.logs,
+            tracker_url=tracker_store_url(tracker_db),
         )
         return self.stack
 
@@ -174,7 +177,10 @@ def settings(settings: Settings, rasa_stack: RasaStack, action_server: Process) 
     """The test's settings, pointed at the real Rasa (through the fault proxy)."""
     rasa_stack.proxy.mode = "pass"
     return dataclasses.replace(
-        settings, rasa_url=rasa_stack.proxy.url, action_server_url=rasa_stack.action_url
+        settings,
+        rasa_url=rasa_stack.proxy.url,
+        action_server_url=rasa_stack.action_url,
+        rasa_tracker_url=rasa_stack.tracker_url,
     )
 
 
