@@ -46,8 +46,10 @@ from models import (
     NeedsAssessment,
     Notification,
     OfficerNote,
+    OfficerSession,
     Referral,
     SurveyResponse,
+    Throttle,
     Victim,
     utcnow,
 )
@@ -58,6 +60,12 @@ from services.privacy import erasure, tracker
 log = logging.getLogger(__name__)
 
 BATCH = 200
+# The console's working stores, kept no longer than they are useful: a sign-in throttle's
+# usernames and client addresses two days after its last attempt (its strikes are forgotten
+# after one), and an ended session's row a month after it ended (the audit trail keeps the
+# sign-in and sign-out).
+THROTTLES_FOR = dt.timedelta(days=2)
+SESSIONS_FOR = dt.timedelta(days=30)
 MAX_DAYS = 36500
 ACTOR = "scheduler"
 
@@ -316,6 +324,21 @@ def purge(db: Database, schedule: Schedule, tracker_url: str) -> dict[str, int]:
                 "audit_events": _count(
                     session,
                     delete(AuditEvent).where(AuditEvent.at < schedule.cutoff("audit_events", now)),
+                ),
+                "sign_in_throttles": _count(
+                    session,
+                    delete(Throttle).where(
+                        or_(Throttle.blocked_until.is_(None), Throttle.blocked_until < now),
+                        Throttle.window_started_at < now - THROTTLES_FOR,
+                        or_(
+                            Throttle.last_attempt_at.is_(None),
+                            Throttle.last_attempt_at < now - THROTTLES_FOR,
+                        ),
+                    ),
+                ),
+                "ended_sessions": _count(
+                    session,
+                    delete(OfficerSession).where(OfficerSession.ended_at < now - SESSIONS_FOR),
                 ),
             },
         )

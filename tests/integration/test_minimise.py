@@ -244,3 +244,22 @@ def test_an_oversized_webhook_is_refused_before_it_is_read(
 ) -> None:
     form = inbound_form(NUMBER, "x" * (settings.max_content_length + 1))
     assert signed_post(client, settings, "/twilio/messages", form).status_code == 413
+
+
+def test_a_workers_lines_carry_the_conversation_it_is_handling() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logs.formatter(True))
+    log = logging.getLogger("tests.minimise")
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    try:
+        logs.install_redaction()
+        with logs.bound(conversation="42"):
+            log.info("sent to %s", NUMBER)
+        log.info("outside")
+    finally:
+        log.removeHandler(handler)
+    inside, outside = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert inside["conversation_id"] == "42" and inside["message"] == "sent to …777"
+    assert outside["conversation_id"] is None

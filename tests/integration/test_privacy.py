@@ -41,8 +41,10 @@ from models import (
     Officer,
     OfficerNote,
     OfficerRole,
+    OfficerSession,
     Referral,
     SurveyResponse,
+    Throttle,
     Victim,
     utcnow,
 )
@@ -536,3 +538,23 @@ def test_no_tracker_yet_is_nothing_to_purge(tmp_path: Path) -> None:
 def test_erase_of_unknown_victim_is_a_clear_error(app: Flask) -> None:
     result = app.test_cli_runner().invoke(args=["victims", "erase", "99999", "--yes"])
     assert result.exit_code != 0 and "no victim 99999" in result.output
+
+
+def test_sign_in_throttles_and_ended_sessions_do_not_pile_up(
+    client: FlaskClient, rt: Runtime, settings: Settings, clock: FakeClock
+) -> None:
+    """Usernames and client addresses in throttles go two days after their last attempt;
+    an ended session's row a month after it ended."""
+    make_officer(rt, "alys")
+    login(client, "nobody", "wrong password 123", code="")
+    login(client, "alys")
+    post(client, "/console/logout")
+    with rt.db.session() as session:
+        assert session.scalars(select(Throttle)).all()
+        assert session.scalars(select(OfficerSession)).all()
+    clock.advance(days=31)
+    purged = retention.purge(rt.db, retention.load(settings.retention_file), settings.tracker_url())
+    assert purged["sign_in_throttles"] >= 3 and purged["ended_sessions"] == 1
+    with rt.db.session() as session:
+        assert session.scalars(select(Throttle)).all() == []
+        assert session.scalars(select(OfficerSession)).all() == []

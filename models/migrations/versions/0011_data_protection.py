@@ -127,6 +127,12 @@ def upgrade() -> None:
     op.add_column("officers", sa.Column("totp_enrolled_at", UTC, nullable=True))
     op.add_column("officers", sa.Column("totp_last_step", sa.Integer(), nullable=True))
     op.add_column("officers", sa.Column("demo", sa.Boolean(), server_default="0", nullable=False))
+    # The demo's accounts made before this revision are demo accounts: no second factor in
+    # development, no sign-in at all in production (where they should never have been).
+    op.execute(
+        "UPDATE officers SET demo = true "
+        "WHERE username IN ('demo.officer', 'demo.supervisor', 'demo.admin')"
+    )
     # SQLite (3.35 and later) drops a plain column in place; batch mode would copy the
     # table, which others point at.
     op.drop_column("officers", "failed_logins")
