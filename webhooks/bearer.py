@@ -26,6 +26,9 @@ from services.console.api_clients import Caller
 from services.runtime import runtime
 
 UNAUTHENTICATED = "a valid 'Authorization: Bearer <token>' header is required"
+# What `public` endpoints declare instead of a scope (a description of the API, say): no
+# token is asked for, and nothing about a victim may be served there.
+PUBLIC = "public"
 
 
 def _error(status: int, message: str) -> tuple[Response, int]:
@@ -42,6 +45,10 @@ def authenticate() -> tuple[Response, int] | None:
     """Identify the caller from the bearer token (401 otherwise), and refuse an endpoint
     that declares no scope (403): run before every request to a protected blueprint."""
     g.api_audited = False
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is not None and getattr(view, "required_scope", None) == PUBLIC:
+        g.api_audited = True
+        return None
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     with runtime().db.session() as session:
         found = (
@@ -52,7 +59,6 @@ def authenticate() -> tuple[Response, int] | None:
     if found is None:
         return _error(401, UNAUTHENTICATED)
     g.api_caller = found
-    view = current_app.view_functions.get(request.endpoint or "")
     if view is not None and getattr(view, "required_scope", None) is None:
         return _error(403, "this endpoint declares no scope, so no token may use it")
     return None
@@ -74,6 +80,12 @@ def requires_scope[F: Callable[..., Any]](scope: str) -> Callable[[F], F]:
         return checked  # type: ignore[return-value]
 
     return decorate
+
+
+def public[F: Callable[..., Any]](view: F) -> F:
+    """The endpoint needs no token (it must serve nothing about any victim)."""
+    view.required_scope = PUBLIC  # type: ignore[attr-defined]
+    return view
 
 
 def audited(

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from models import ApiClient, AuditAction, AuditEvent
 from services.console import api_clients
 from services.runtime import Runtime
+from webhooks import bearer
 from tests.support.factories import VICTIM, new_case, new_victim, quiet_hours_covering_now
 
 # Every endpoint of /api, with the scope it needs; {c} is a case reference.
@@ -214,3 +215,17 @@ def test_a_non_ascii_token_over_real_http_gets_401(live_server: object) -> None:
         response = requests.get(url, headers={"Authorization": raw}, timeout=10)
         assert response.status_code == 401, raw
         assert response.json()["error"]
+
+
+def test_a_public_endpoint_needs_no_token(app: Flask) -> None:
+    """`@public` (for a description of the API, say) is reached without a token; the
+    marker is what authenticate() reads."""
+
+    @bearer.public
+    def described() -> dict[str, str]:
+        return {"openapi": "3.1.0"}
+
+    app.add_url_rule("/api/probe-public", "api.probe_public", described)
+    client = app.test_client()
+    assert client.get("/api/probe-public").status_code == 200
+    assert client.get("/api/handoffs?status=open").status_code == 401
