@@ -14,8 +14,8 @@ from sqlalchemy import select
 from models import ApiClient, AuditAction, AuditEvent
 from services.console import api_clients
 from services.runtime import Runtime
-from webhooks import bearer
 from tests.support.factories import VICTIM, new_case, new_victim, quiet_hours_covering_now
+from webhooks import bearer
 
 # Every endpoint of /api, with the scope it needs; {c} is a case reference.
 ENDPOINTS = [
