@@ -5,7 +5,8 @@ SHA-256 in `officer_sessions`. A request's session is valid while its row is not
 has been used within the idle timeout (`CONSOLE_IDLE_MINUTES`), and it began less than
 `CONSOLE_MAX_HOURS` ago. A copied cookie is therefore worth nothing after sign-out, after a
 change to the officer's password, role or second factor, or after their account is
-deactivated: each of these ends every session of the officer (`end_all`).
+deactivated: each of these ends every session of the officer (`end_all`), so signing out
+at one computer also closes one left open at another.
 """
 
 from __future__ import annotations
@@ -82,19 +83,9 @@ def check(session: Session, token: str, lifetime: Lifetime, touch: bool) -> Chec
     return Check(officer)
 
 
-def end(session: Session, token: str, reason: str = "signed_out") -> None:
-    """End one session (sign-out)."""
-    rows_updated(
-        session,
-        update(OfficerSession)
-        .where(OfficerSession.token_hash == _digest(token), OfficerSession.ended_at.is_(None))
-        .values(ended_at=utcnow(), end_reason=reason),
-    )
-
-
 def end_all(session: Session, officer: Officer, reason: str) -> int:
-    """End every session of `officer` (a changed password, role or second factor, or a
-    deactivated account); how many were open."""
+    """End every session of `officer` (sign-out, a changed password, role or second factor,
+    a deactivated account); how many were open."""
     return rows_updated(
         session,
         update(OfficerSession)

@@ -302,10 +302,12 @@ def test_a_common_password_is_refused(rt: Runtime) -> None:
 
 
 def test_sign_out_ends_the_session_on_the_server(app: Flask, rt: Runtime) -> None:
-    """A copy of the session cookie is worth nothing once its owner signs out."""
+    """A copy of the session cookie is worth nothing once its owner signs out; nor is a
+    session of theirs left open on another computer."""
     make_officer(rt, "alys")
-    browser = app.test_client()
+    browser, other_desk = app.test_client(), app.test_client()
     login(browser, "alys")
+    login(other_desk, "alys")
     copied = browser.get_cookie("session")
     assert copied is not None
     thief = app.test_client()
@@ -313,6 +315,7 @@ def test_sign_out_ends_the_session_on_the_server(app: Flask, rt: Runtime) -> Non
     assert thief.get("/console/queue").status_code == 200
     post(browser, "/console/logout")
     assert thief.get("/console/queue").status_code == 302
+    assert other_desk.get("/console/queue").status_code == 302
 
 
 @pytest.mark.parametrize(

@@ -150,12 +150,13 @@ def enrol() -> str | BaseResponse | tuple[str, int]:
 
 @bp.post("/logout")
 def logout() -> BaseResponse:
-    token = session.get(SESSION_TOKEN)
+    """Sign out: every session of this officer ends, not only this browser's (one left open
+    on another computer closes too)."""
     if current_user.is_authenticated:
         with runtime().db.session() as db:
-            if isinstance(token, str):
-                sessions.end(db, token)
-            audit.record(db, db.get(Officer, current_user.officer_id), AuditAction.LOGOUT)
+            me = db.get_one(Officer, current_user.officer_id)
+            ended = sessions.end_all(db, me, "signed_out")
+            audit.record(db, me, AuditAction.LOGOUT, detail=f"{ended} session(s) ended")
         logout_user()
     session.clear()
     flash("You have signed out.")
