@@ -8,7 +8,8 @@ sees it: it is installed as the log record factory, which every logger uses, and
 handler `configure` sets up. It keeps the last three digits of a phone number and drops the
 values of fields that carry what people wrote (`Body`, `text`, `summary`, ...). The engines
 are made with `hide_parameters=True` (models/db.py), so a database error does not log the
-values it was given either.
+values it was given either; PostgreSQL's own DETAIL, which names a violated key's values,
+is dropped here.
 
 In production each line is one JSON object (python-json-logger) with the request id of the
 web request (`X-Request-ID`) or the conversation a worker is handling, so a force's log
@@ -51,11 +52,15 @@ _FORM_FIELD = re.compile(rf"(?<![\w])((?:{_FIELDS})=)[^&\s]*")
 _QUOTED_FIELD = re.compile(
     rf"""(?P<key>(?P<q>['"])(?:{_FIELDS})(?P=q)\s*:\s*)(?P<vq>['"])(?:\\.|(?!(?P=vq)).)*(?P=vq)"""
 )
+# PostgreSQL names the values of a violated key in its error text ("DETAIL:  Key
+# (phone)=(+447700900123) already exists."), whatever the client hides.
+_KEY_DETAIL = re.compile(r"(Key \([^)]*\)=\()(.*?)(\) (?:already exists|is not present|is still))")
 REDACTED = "[redacted]"
 
 
 def redact(text: str) -> str:
     """`text` with phone numbers cut to their last three digits and written fields dropped."""
+    text = _KEY_DETAIL.sub(lambda m: f"{m[1]}{REDACTED}{m[3]}", text)
     text = _QUOTED_FIELD.sub(lambda m: f"{m['key']}{m['vq']}{REDACTED}{m['vq']}", text)
     text = _FORM_FIELD.sub(lambda m: f"{m[1]}{REDACTED}", text)
     return _PHONE.sub(lambda m: "…" + (m[1] or m[2]), text)
