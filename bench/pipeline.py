@@ -225,7 +225,10 @@ def running_stack(work: Path, database_url: str) -> Iterator[Stack]:
         env.pop(name, None)
     endpoints = work / "endpoints.yml"
     subprocess.run(
-        [str(APP_PY), str(ROOT / "scripts/rasa_endpoints.py"), str(endpoints)], env=env, check=True
+        [str(APP_PY), "-m", "scripts.rasa_endpoints", str(endpoints)],
+        env=env,
+        check=True,
+        cwd=ROOT,
     )
     # The very commands `make run` uses; bound to the loopback whatever HOST says.
     host = os.environ.get("HOST")

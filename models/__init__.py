@@ -43,18 +43,29 @@ from models.notifications import (
     SurveyResponse,
 )
 from models.officers import (
+    VICTIM_DATA_ROLES,
+    ApiClient,
+    AttachRequest,
+    AttachStatus,
     AuditAction,
     AuditEvent,
     CaseOfficer,
     Officer,
     OfficerNote,
     OfficerRole,
+    OfficerSession,
     Permission,
+    RecoveryCode,
+    Throttle,
 )
 from models.protection import RequestStatus, Setting, SettingRequest
 from models.scheduling import apscheduler_jobs
 
 __all__ = [
+    "VICTIM_DATA_ROLES",
+    "ApiClient",
+    "AttachRequest",
+    "AttachStatus",
     "AssessmentStatus",
     "AuditAction",
     "AuditEvent",
@@ -92,12 +103,15 @@ __all__ = [
     "Officer",
     "OfficerNote",
     "OfficerRole",
+    "OfficerSession",
     "Permission",
+    "RecoveryCode",
     "ScheduledUpdate",
     "SentAs",
     "Setting",
     "SettingRequest",
     "SurveyResponse",
+    "Throttle",
     "Victim",
     "apscheduler_jobs",
     "channel_address",

@@ -85,6 +85,10 @@ class Victim(Base):
     identity_locks: Mapped[int] = mapped_column(default=0, server_default="0")
     identity_locked_until: Mapped[Timestamp | None]
     identity_held: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Set when the victim was erased (on request, or when their data's time ran out): the
+    # row stays, emptied, so that the audit trail, which the Data Protection Act 2018
+    # (section 62) requires to be kept, still has something to point at.
+    erased_at: Mapped[Timestamp | None]
 
     cases: Mapped[list[CaseVictim]] = relationship(back_populates="victim")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,12 +13,40 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 
+def private_file(path: Path) -> None:
+    """Create `path` readable and writable by its owner only (0600), or make it so.
+
+    A SQLite database holds victims' names, numbers and messages: no other local user may
+    read it. SQLite gives its -wal and -shm files the database file's own permissions, so
+    a database created 0600 keeps them 0600 as well; existing ones are put right too.
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for member in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if member.exists() and member.stat().st_mode & 0o077:
+            os.chmod(member, 0o600)
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL (None for memory, or another database)."""
+    if not url.startswith("sqlite"):
+        return None
+    path = url.split("///", 1)[-1].split("?", 1)[0]
+    return Path(path) if path and path != ":memory:" else None
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for `url`, with SQLite set up for several processes at once."""
+    """An engine for `url`, with SQLite set up for several processes at once.
+
+    Every engine hides its statements' parameters from its errors and logs
+    (`hide_parameters`): an IntegrityError would otherwise carry a victim's name, phone
+    number or date of birth into the logs.
+    """
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = sqlite_path(url)
+        if path is not None:
+            private_file(path)
         # The web app, the worker and the dev phone's callbacks all write to the one file;
         # WAL lets readers go on while one writes, and the busy timeout makes a writer wait
         # for the lock instead of failing at once.

@@ -18,6 +18,7 @@ from services.casework import notifications
 from services.console import handoffs
 from services.messaging import wake
 from services.operations import heartbeats
+from services.privacy import retention
 from services.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,14 @@ def flag_overdue_handoffs() -> None:
         wake.nudge(rt.settings.worker_wake_addr)
 
 
+def purge_expired() -> None:
+    """Delete what has passed its time in the retention schedule (config/retention.yml),
+    Rasa's tracker included; the purge audits how much it deleted."""
+    rt = _rt()
+    schedule = retention.load(rt.settings.retention_file)
+    retention.purge(rt.db, schedule, rt.settings.tracker_url())
+
+
 def every(rt: Runtime) -> dict[str, float]:
     """Each job's interval in seconds. Hand-over is near real time; planning need not be."""
     planning = rt.settings.planning_interval_seconds
@@ -96,4 +105,6 @@ def every(rt: Runtime) -> dict[str, float]:
         "plan_check_ins": planning,
         "plan_needs_invitations": planning,
         "flag_overdue_handoffs": 30.0,
+        # Retention is counted in days: once an hour keeps every limit to within the hour.
+        "purge_expired": 3600.0,
     }

@@ -47,7 +47,9 @@ class AdvisoryLock:
     def __init__(self, db: Database) -> None:
         # A connection of its own, outside the pool: the lock lives and dies with it, and
         # closing it must really close it (a pooled one would go back to the pool, locked).
-        self._engine = create_engine(db.url, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+        self._engine = create_engine(
+            db.url, poolclass=NullPool, isolation_level="AUTOCOMMIT", hide_parameters=True
+        )
         self._conn: Connection | None = None
 
     def try_acquire(self) -> bool:

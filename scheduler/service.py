@@ -22,8 +22,10 @@ from models.db import make_engine
 from models.scheduling import JOBS_TABLE
 from scheduler import jobs
 from scheduler.lock import ActiveLock, lock_for
+from services import logs
 from services.messaging import leases
 from services.operations import heartbeats
+from services.privacy import retention
 from services.runtime import Runtime
 from services.settings import Settings
 
@@ -118,12 +120,12 @@ class SchedulerService:
 
 def main() -> None:
     """Entry point of `python -m scheduler`."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # APScheduler logs every run of every job at INFO: several a second.
-    logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
-    rt = Runtime(Settings.from_env())
+    settings = Settings.from_env()
+    # (APScheduler's every run of every job at INFO, several a second, is quietened there.)
+    logs.configure(settings.production)
+    # A retention file that cannot be used stops the scheduler here, not at its first purge.
+    retention.load(settings.retention_file)
+    rt = Runtime(settings)
     service = SchedulerService(rt)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: service.stop())

@@ -228,11 +228,13 @@ def write_run_files(
         subprocess.run(
             [
                 str(APP_BIN / "python"),
-                str(ROOT / "scripts/rasa_endpoints.py"),
+                "-m",
+                "scripts.rasa_endpoints",
                 str(plan.run_dir / f"endpoints{suffix}.yml"),
             ],
             env={**env, "ACTION_SERVER_URL": action_url},
             check=True,
+            cwd=ROOT,
         )
     if plan.balanced:
         (plan.run_dir / "haproxy.cfg").write_text(haproxy_config(plan, settings.rasa_timeout))

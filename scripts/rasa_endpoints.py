@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Write the Rasa endpoints file (tracker store, lock store, action server).
 
-Usage: python scripts/rasa_endpoints.py OUTPUT_PATH
+Usage: python -m scripts.rasa_endpoints OUTPUT_PATH   (from the repository root)
 
 Environment:
   DATABASE_URL       SQLAlchemy URL of the app database
@@ -17,7 +17,7 @@ Environment:
   REDIS_URL          optional, redis://[user:password@]host[:port][/db]; when set,
                      Rasa uses a Redis lock store (needed with more than one replica)
 
-Standard library only; runs under Python 3.10 and 3.12.
+Runs in the app's venv; the tracker file's name is services/settings.py's rule.
 """
 
 from __future__ import annotations
@@ -31,12 +31,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from services import settings
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{REPO_ROOT / 'var' / 'app.db'}"
 DEFAULT_ACTION_SERVER_URL = "http://127.0.0.1:5055/webhook"
-# Rasa's tracker file beside a SQLite app database is named after it: two copies of the
-# service whose databases share a folder never share a tracker.
-TRACKER_SUFFIX = ".rasa_tracker.db"
 POSTGRES_SCHEMES = ("postgresql", "postgresql+psycopg2", "postgresql+psycopg", "postgres")
 
 
@@ -66,9 +65,9 @@ def sqlite_file(database_url: str) -> Path:
 
 def sqlite_tracker_path(database_url: str) -> Path:
     """Path of Rasa's tracker db, beside the sqlite app db of `database_url` and named after
-    it: `/srv/vc/app.db` -> `/srv/vc/app.rasa_tracker.db`."""
-    app_db = sqlite_file(database_url)
-    return app_db.with_name(app_db.stem + TRACKER_SUFFIX)
+    it (services/settings.sqlite_tracker_path: `/srv/vc/app.db` ->
+    `/srv/vc/app.rasa_tracker.db`)."""
+    return settings.sqlite_tracker_path(sqlite_file(database_url))
 
 
 def copy_name(database_url: str, port: int) -> str:

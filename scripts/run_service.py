@@ -32,6 +32,7 @@ from pathlib import Path
 import requests
 from dotenv import load_dotenv
 
+from models.db import private_file, sqlite_path
 from models.migrate import upgrade
 from scripts.layout import StartupError, commands, layout, procfile, write_run_files
 from scripts.production import LocalDefaults, production_environment, startup_checks
@@ -48,14 +49,19 @@ def banner(
     standin_url: str | None = None,
     production: bool = False,
 ) -> str:
-    """What the supervisor prints once /healthz answers 200."""
+    """What the supervisor prints once /healthz answers 200. In production no secret is
+    printed (they are the operator's, in the environment or a file only they can read) and
+    there is no dev phone or demo."""
     lines = ["", "=" * 72]
     if production:
         lines += [
             " Victim care messaging is running: the production layout.",
+            f"   Console:    {base_url}/console/login",
             f"   Health:     {base_url}/healthz",
-            f"   Metrics:    {base_url}/metrics  (same token as the API)",
-            f"   API:        {base_url}/api  with  Authorization: Bearer {api_token}",
+            f"   Metrics:    {base_url}/metrics  (a token with the metrics:read scope)",
+            f"   API:        {base_url}/api  with a bearer token from",
+            "               `flask --app webhooks tokens create`, or API_TOKEN (as set in",
+            "               the environment, or made for a trial in var/prod-secrets.json)",
         ]
         if standin_url:
             lines += [
@@ -110,6 +116,15 @@ def main(argv: list[str] | None = None) -> int:
         standin = local.standin
         settings = Settings.from_env()
         plan = layout(settings, args.production, standin)
+        # Every file a process of the service creates (databases, Rasa's tracker store,
+        # logs, run files) is readable by its owner only: they hold victims' names and
+        # messages.
+        os.umask(0o077)
+        tracker = sqlite_path(settings.tracker_url())
+        if tracker is not None:
+            # Rasa creates its tracker file itself; made here first, it is 0600 from the
+            # start (SQLite gives its journal the file's own permissions).
+            private_file(tracker)
         if args.production and not args.procfile:
             startup_checks(plan, settings)
             upgrade(settings.database_url)
@@ -148,9 +163,13 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     base_url = f"http://127.0.0.1:{settings.port}"
     standin_url = f"http://127.0.0.1:{plan.standin_port}" if standin else None
-    # A token the operator set is theirs: never printed. One made here for a trial is.
-    token = settings.api_token if local.made_api_token else "(API_TOKEN, as you set it)"
-    text_ = banner(base_url, token, settings.demo_officer_password, standin_url, args.production)
+    text_ = banner(
+        base_url,
+        settings.api_token,
+        settings.demo_officer_password,
+        standin_url,
+        production=args.production or settings.production,
+    )
     threading.Thread(target=announce_when_ready, args=(base_url, text_, stop), daemon=True).start()
     print(f"Starting {len(commands(plan))} processes; run files in {plan.run_dir}")
     start = time.monotonic()

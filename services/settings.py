@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = ROOT / "var"
@@ -36,15 +38,52 @@ def _positive(name: str, default: float) -> float:
     return value
 
 
+ENVIRONMENTS = ("development", "production")
+# Rasa's tracker store beside a SQLite app database, named after it, so that two copies
+# whose databases share a folder never share a tracker (scripts/rasa_endpoints.py writes
+# Rasa's endpoints file with this rule; tests/unit/test_settings.py holds the two together).
+TRACKER_SUFFIX = ".rasa_tracker.db"
+
+
+def sqlite_tracker_path(app_db: Path) -> Path:
+    """Rasa's tracker file for a SQLite app database file: `/srv/vc/app.db` ->
+    `/srv/vc/app.rasa_tracker.db`."""
+    return app_db.with_name(app_db.stem + TRACKER_SUFFIX)
+
+
+def _on_loopback(url: str) -> bool:
+    """Whether `url` names this machine's loopback (127.0.0.0/8, ::1, localhost)."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def tracker_store_url(database_url: str) -> str:
+    """The SQLAlchemy URL of Rasa's tracker store for an app database: a SQLite file beside
+    a SQLite app database (`sqlite_tracker_path`), the same PostgreSQL database otherwise
+    (Rasa's `events` table)."""
+    if database_url.startswith("sqlite"):
+        path = database_url.split("///", 1)[-1].split("?", 1)[0]
+        return f"sqlite:///{sqlite_tracker_path(Path(os.path.abspath(path)))}"
+    return database_url
+
+
 def _dev_secret(name: str) -> str:
     """A secret generated once per dev install, shared by every process through var/."""
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = VAR_DIR / "dev-secrets.json"
     stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
     if name not in stored:
         stored[name] = secrets.token_urlsafe(32)
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(stored))
+        # Created readable by its owner only, never for a moment by anyone else.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(json.dumps(stored))
         os.chmod(tmp, 0o600)
         tmp.replace(path)
     return stored[name]
@@ -97,6 +136,19 @@ class Settings:
     # claimed after this long is overdue (the victim is told when to expect contact).
     console_idle_minutes: float = 30.0
     handoff_claim_minutes: float = 15.0
+    # A console session ends this long after sign-in, whatever happens meanwhile: a shift.
+    console_max_hours: float = 12.0
+    # How long each kind of personal data is kept (services/privacy/retention.py).
+    retention_file: Path = ROOT / "config" / "retention.yml"
+    # Rasa's tracker store, which retention and erasure reach into: None means where
+    # `make run` puts it for this database (tracker_store_url); see tracker_url().
+    rasa_tracker_url: str | None = None
+    # The largest request body the web app reads, in bytes (413 beyond it). Twilio's
+    # webhooks and the API's JSON are a few kilobytes.
+    max_content_length: int = 256 * 1024
+    # Reverse proxies in front of the web app whose X-Forwarded-For is trusted: sign-in is
+    # throttled by client address, which is the proxy's unless this says how many there are.
+    proxy_hops: int = 0
     # The demo officers' password (`make run`): generated once per dev install, never in
     # production, where demo officers are not created.
     demo_officer_password: str | None = None
@@ -120,17 +172,51 @@ class Settings:
     verify_minutes: float = 60.0
     verify_minutes_safe_contact: float = 15.0
 
+    def tracker_url(self) -> str:
+        """Rasa's tracker store: as set, or beside (or in) this settings' database."""
+        return self.rasa_tracker_url or tracker_store_url(self.database_url)
+
     @classmethod
     def from_env(cls) -> Settings:
-        """Read the contract variables; fall back to the embedded defaults where unset."""
-        production = _env("APP_ENV", "development") == "production"
+        """Read the contract variables; fall back to the embedded defaults where unset.
+
+        Fails closed (RuntimeError, naming the variable): an APP_ENV other than development
+        or production; real Twilio credentials without APP_ENV=production (they would start
+        a development service, with demo accounts and printed secrets, on a real number);
+        one Twilio credential without the other; and in production, a missing Twilio
+        account, API_TOKEN, SECRET_KEY or PUBLIC_BASE_URL, or a PUBLIC_BASE_URL that is not
+        https.
+        """
+        environment = _env("APP_ENV", "development") or "development"
+        if environment not in ENVIRONMENTS:
+            raise RuntimeError(f"APP_ENV must be development or production, not {environment!r}")
+        production = environment == "production"
         port = int(_env("PORT", "5000") or 5000)
         public_base_url = (_env("PUBLIC_BASE_URL") or f"http://127.0.0.1:{port}").rstrip("/")
         account_sid = _env("TWILIO_ACCOUNT_SID")
         auth_token = _env("TWILIO_AUTH_TOKEN")
+        if bool(account_sid) != bool(auth_token):
+            raise RuntimeError("set both TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, or neither")
         real_twilio = bool(account_sid and auth_token and account_sid != DEV_ACCOUNT_SID)
         if production and not real_twilio:
             raise RuntimeError("APP_ENV=production needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN")
+        if real_twilio and not production:
+            # Refused rather than started as production: the operator must say what this
+            # is. A developer's .env with a real account would otherwise make demo accounts
+            # with one shared password and print the secrets, on a number victims text.
+            raise RuntimeError(
+                "TWILIO_ACCOUNT_SID is a real Twilio account: set APP_ENV=production (with "
+                "API_TOKEN, SECRET_KEY and PUBLIC_BASE_URL), or unset both Twilio credentials "
+                "to use the dev phone"
+            )
+        if production:
+            given = _env("PUBLIC_BASE_URL")
+            if not given:
+                raise RuntimeError("PUBLIC_BASE_URL must be set when APP_ENV=production")
+            if not given.startswith("https://") and not _on_loopback(given):
+                # A trial of the production layout on one machine (`make run-prod`) is
+                # reached on the loopback only, where Twilio cannot call it anyway.
+                raise RuntimeError("PUBLIC_BASE_URL must be an https:// URL in production")
         dev_api = f"{public_base_url}/devphone"
         default_api_base = "https://api.twilio.com" if real_twilio else dev_api
 
@@ -144,10 +230,11 @@ class Settings:
 
         db_default = f"sqlite:///{VAR_DIR / 'app.db'}"
         send_rate = _float("SEND_RATE_PER_SECOND", 10.0)
+        database_url = _env("DATABASE_URL", db_default) or db_default
         wake = (_env("WORKER_WAKE_ADDR", "127.0.0.1:5057") or "").rsplit(":", 1)
         return cls(
             production=production,
-            database_url=_env("DATABASE_URL", db_default) or db_default,
+            database_url=database_url,
             port=port,
             public_base_url=public_base_url,
             rasa_url=(_env("RASA_URL", "http://127.0.0.1:5005") or "").rstrip("/"),
@@ -181,6 +268,12 @@ class Settings:
             lease_seconds=_float("LEASE_SECONDS", 90.0),
             console_idle_minutes=_float("CONSOLE_IDLE_MINUTES", 30.0),
             handoff_claim_minutes=_float("HANDOFF_CLAIM_MINUTES", 15.0),
+            console_max_hours=_float("CONSOLE_MAX_HOURS", 12.0),
+            retention_file=Path(
+                _env("RETENTION_FILE", str(ROOT / "config" / "retention.yml")) or ""
+            ),
+            max_content_length=int(_float("MAX_CONTENT_LENGTH", 256 * 1024)),
+            proxy_hops=int(_float("PROXY_HOPS", 0)),
             demo_officer_password=None if production else _dev_secret("DEMO_OFFICER_PASSWORD"),
             send_rate_per_second=send_rate,
             send_rate_without_redis=_positive(

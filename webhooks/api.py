@@ -1,4 +1,8 @@
-"""The case data API (contract): JSON in and out, bearer token, errors as {"error": ...}."""
+"""The case data API (contract): JSON in and out, bearer token, errors as {"error": ...}.
+
+Each endpoint names the scope its token needs (webhooks/bearer.py, one line) and audits what
+it did, in its own transaction, under the caller's name.
+"""
 
 from __future__ import annotations
 
@@ -11,27 +15,24 @@ from flask.blueprints import BlueprintSetupState
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from models import HandoffStatus, NotificationKind
-from services.casework import cases, notifications, reports, scheduled_updates
+from models import AuditAction, HandoffStatus, NotificationKind
+from services.casework import attach_requests, cases, notifications, reports, scheduled_updates
+from services.casework.cases import KnownVictim
 from services.console import handoffs
 from services.errors import Conflict, InvalidField, NotFound
 from services.runtime import runtime
-from webhooks import bearer, openapi
+from webhooks import openapi
+from webhooks.bearer import audit_call, audited, caller, mark_audited, public, requires_scope
+from webhooks.bearer import authenticate as _authenticate
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+bp.before_request(_authenticate)
+bp.after_request(audit_call)
 log = logging.getLogger(__name__)
 
 
 def _error(status: int, message: str) -> tuple[Response, int]:
     return jsonify(error=message), status
-
-
-@bp.before_request
-def _require_token() -> tuple[Response, int] | None:
-    if request.endpoint == "api.describe":
-        # The description holds no data, and tools read it before they hold a token.
-        return None
-    return bearer.refuse_without_token()
 
 
 @bp.errorhandler(InvalidField)
@@ -46,7 +47,15 @@ def _not_found(exc: NotFound) -> tuple[Response, int]:
 
 @bp.errorhandler(Conflict)
 def _conflict(exc: Conflict) -> tuple[Response, int]:
+    if isinstance(exc, KnownVictim):
+        mark_audited()  # attach_requests.register audited it, against the victim
     return _error(409, str(exc))
+
+
+@bp.errorhandler(attach_requests.Paused)
+def _paused(exc: attach_requests.Paused) -> tuple[Response, int]:
+    mark_audited()
+    return _error(429, str(exc))
 
 
 @bp.errorhandler(IntegrityError)
@@ -88,6 +97,7 @@ def _payload() -> dict[str, Any]:
 
 
 @bp.get("/openapi.json")
+@public
 def describe() -> Response:
     """This API's OpenAPI 3.1 description (contract), from webhooks/openapi.yml."""
     # In the order it is written (jsonify would sort the keys): paths in a life cycle's order.
@@ -95,9 +105,11 @@ def describe() -> Response:
 
 
 @bp.post("/cases")
+@requires_scope("cases:write")
 def create_case() -> tuple[Response, int]:
     with runtime().db.session() as session:
         case = cases.register_case(session, _payload())
+        audited(session, AuditAction.REGISTER_CASE, case_id=case.id, detail=case.case_ref)
         body = {
             "case_ref": case.case_ref,
             "crime_type": case.crime_type,
@@ -108,17 +120,23 @@ def create_case() -> tuple[Response, int]:
 
 
 @bp.post("/cases/<case_ref>/victims")
+@requires_scope("cases:write")
 def add_victim(case_ref: str) -> tuple[Response, int]:
-    with runtime().db.session() as session:
-        body = cases.register_victim(session, case_ref, _payload()).as_json()
-    # The welcome is planned; the scheduler hands it to the outbox within a second.
-    return jsonify(body), 201
+    # Audited there (a refusal against the victim it aimed at, in a transaction of its own);
+    # refusals are throttled.
+    outcome = attach_requests.register(runtime().db, case_ref, _payload(), actor=caller().actor)
+    mark_audited()
+    # The welcome is planned; the scheduler hands it to the outbox within a second. The
+    # answer says which protective settings are in force (docs/SAFETY.md).
+    return jsonify(outcome.registration), 201
 
 
 @bp.post("/cases/<case_ref>/events")
+@requires_scope("cases:write")
 def add_event(case_ref: str) -> tuple[Response, int]:
     with runtime().db.session() as session:
         event = cases.record_event(session, case_ref, _payload())
+        audited(session, AuditAction.RECORD_EVENT, case_id=event.case_id, detail=event.type.value)
         body = {
             "event_id": event.id,
             "notifications": [
@@ -129,10 +147,12 @@ def add_event(case_ref: str) -> tuple[Response, int]:
 
 
 @bp.post("/cases/<case_ref>/close")
+@requires_scope("cases:write")
 def close_case(case_ref: str) -> Response:
     """Close a case: each victim gets the closing message and its satisfaction survey."""
     with runtime().db.session() as session:
         case = cases.close_case(session, case_ref)
+        audited(session, AuditAction.CLOSE_CASE, case_id=case.id, detail=case.case_ref)
         body = {
             "case_ref": case.case_ref,
             "status": case.status.value,
@@ -147,56 +167,91 @@ def close_case(case_ref: str) -> Response:
 
 
 @bp.post("/cases/<case_ref>/scheduled-updates")
+@requires_scope("cases:write")
 def schedule_update(case_ref: str) -> tuple[Response, int]:
     with runtime().db.session() as session:
         scheduled = scheduled_updates.create(session, case_ref, _payload())
+        audited(
+            session,
+            AuditAction.SCHEDULE_UPDATE,
+            case_id=scheduled.case_id,
+            detail=f"#{scheduled.id}",
+        )
         body = scheduled_updates.as_json(scheduled, scheduled.case)
     return jsonify(body), 201
 
 
 @bp.get("/cases/<case_ref>/scheduled-updates")
+@requires_scope("cases:read")
 def list_scheduled_updates(case_ref: str) -> Response:
     with runtime().db.session() as session:
-        body = [
-            scheduled_updates.as_json(s, s.case)
-            for s in scheduled_updates.for_case(session, case_ref)
-        ]
+        found = scheduled_updates.for_case(session, case_ref)
+        body = [scheduled_updates.as_json(s, s.case) for s in found]
+        audited(
+            session,
+            AuditAction.READ_SCHEDULED_UPDATES,
+            case_id=cases.find_case(session, case_ref).id,
+        )
     return jsonify(body)
 
 
 @bp.get("/cases/<case_ref>/scheduled-updates/<int:update_id>")
+@requires_scope("cases:read")
 def show_scheduled_update(case_ref: str, update_id: int) -> Response:
     with runtime().db.session() as session:
         scheduled = scheduled_updates.find(session, case_ref, update_id)
+        audited(
+            session,
+            AuditAction.READ_SCHEDULED_UPDATES,
+            case_id=scheduled.case_id,
+            detail=f"#{scheduled.id}",
+        )
         body = scheduled_updates.as_json(scheduled, scheduled.case)
     return jsonify(body)
 
 
 @bp.patch("/cases/<case_ref>/scheduled-updates/<int:update_id>")
+@requires_scope("cases:write")
 def change_scheduled_update(case_ref: str, update_id: int) -> Response:
     with runtime().db.session() as session:
         scheduled = scheduled_updates.change(session, case_ref, update_id, _payload())
+        audited(
+            session,
+            AuditAction.CHANGE_SCHEDULED_UPDATE,
+            case_id=scheduled.case_id,
+            detail=f"#{scheduled.id}",
+        )
         body = scheduled_updates.as_json(scheduled, scheduled.case)
     return jsonify(body)
 
 
 @bp.delete("/cases/<case_ref>/scheduled-updates/<int:update_id>")
+@requires_scope("cases:write")
 def cancel_scheduled_update(case_ref: str, update_id: int) -> Response:
     with runtime().db.session() as session:
         scheduled = scheduled_updates.cancel(session, case_ref, update_id)
+        audited(
+            session,
+            AuditAction.CANCEL_SCHEDULED_UPDATE,
+            case_id=scheduled.case_id,
+            detail=f"#{scheduled.id}",
+        )
         body = scheduled_updates.as_json(scheduled, scheduled.case)
     return jsonify(body)
 
 
 @bp.get("/cases/<case_ref>/notifications")
+@requires_scope("notifications:read")
 def list_notifications(case_ref: str) -> Response:
     with runtime().db.session() as session:
         case = cases.find_case(session, case_ref)
+        audited(session, AuditAction.READ_NOTIFICATIONS, case_id=case.id, detail=case.case_ref)
         body = [notifications.as_json(n) for n in notifications.for_case(session, case)]
     return jsonify(body)
 
 
 @bp.get("/handoffs")
+@requires_scope("handoffs:read")
 def list_handoffs() -> Response:
     status = request.args.get("status", "")
     if status != HandoffStatus.OPEN.value:
@@ -204,12 +259,15 @@ def list_handoffs() -> Response:
         raise InvalidField("status", "must be 'open' (only open handoffs can be listed for now)")
     with runtime().db.session() as session:
         body = [handoffs.as_json(h) for h in handoffs.open_handoffs(session)]
+        audited(session, AuditAction.READ_HANDOFFS, detail=f"status=open: {len(body)}")
     return jsonify(body)
 
 
 @bp.get("/reports/compliance")
+@requires_scope("reports:read")
 def compliance_report() -> Response:
     start, end = reports.parse_period(request.args.get("from"), request.args.get("to"))
     with runtime().db.session() as session:
         body = reports.compliance(session, start, end).as_json()
+        audited(session, AuditAction.VIEW_REPORT, detail=f"compliance {start} to {end}")
     return jsonify(body)

@@ -20,6 +20,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from models import Direction, Message, MessageStatus, utcnow
+from services import logs
 from services.casework.notifications import BULK_PRIORITY
 from services.conversations import processing
 from services.messaging import leases, outbox, wake
@@ -89,7 +90,9 @@ class Worker:
 
     def _drain(self, conversation_id: int) -> None:
         try:
-            processing.drain(self.rt, conversation_id, self.owner)
+            # Every line logged while this conversation is drained carries its id.
+            with logs.bound(conversation=str(conversation_id)):
+                processing.drain(self.rt, conversation_id, self.owner)
         except Exception:
             log.exception("conversation %s: unexpected error; it will be retried", conversation_id)
 
@@ -182,10 +185,9 @@ class Worker:
 
 def main() -> None:
     """Entry point of `python -m workers` (any number may run)."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    rt = Runtime(Settings.from_env())
+    settings = Settings.from_env()
+    logs.configure(settings.production)
+    rt = Runtime(settings)
     worker = Worker(rt)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: worker.stop())

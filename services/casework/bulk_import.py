@@ -14,6 +14,10 @@ for long; a dry run does all the work in one transaction and rolls it back.
 
 Nothing this module reports shows a phone number in full (only its last three digits), a
 date of birth or a name: the report may be pasted into a ticket.
+
+Every registration is audited under ACTOR (with the victim and the case), every rejected
+row as a refusal (with the victim its number belongs to, when it is a known one), and the
+import as a whole once, in a transaction of its own (a dry run too: it read the file).
 """
 
 from __future__ import annotations
@@ -31,9 +35,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models import Case, CaseVictim, Victim
+from models import AuditAction, Case, CaseVictim, Victim
 from models.db import Database
 from services.casework import cases
+from services.casework.cases import KnownVictim
 from services.console import audit
 from services.errors import Conflict, InvalidField, NotFound, ServiceError
 from services.messaging import phones
@@ -57,6 +62,8 @@ OPTIONAL = (
 )
 COLUMNS = REQUIRED + OPTIONAL
 BATCH_ROWS = 100
+# Who the audit trail says registered the rows: whoever ran the command, on the server.
+ACTOR = audit.CSV_IMPORT.name
 
 _TRUE = frozenset({"yes", "y", "true", "1"})
 _FALSE = frozenset({"no", "n", "false", "0", ""})
@@ -281,8 +288,17 @@ def _on_case_already(session: Session, case_ref: str, phone: Any) -> bool:
 
 
 def _import_row(session: Session, row: Row, report: ImportReport, created: set[str]) -> None:
-    def problem(result: RowResult, reason: str) -> None:
+    def problem(result: RowResult, reason: str, victim_id: int | None = None) -> None:
         report.problems.append(RowReport(row.line, result, reason))
+        # Outside the row's savepoint: the refusal stays when the row is rolled back.
+        audit.record(
+            session,
+            None,
+            AuditAction.REFUSED,
+            actor=ACTOR,
+            victim_id=victim_id,
+            detail=f"line {row.line}: {reason}",
+        )
 
     context = f" (case {row.cells['case_ref'].strip()!r}, phone {_redacted(row)})"
     try:
@@ -291,15 +307,31 @@ def _import_row(session: Session, row: Row, report: ImportReport, created: set[s
         with session.begin_nested():
             case_ref, new_case = _case(session, case_fields)
             registration = cases.register_victim(session, case_ref, victim_fields, audit.CSV_IMPORT)
+            if new_case:
+                audit.record(
+                    session,
+                    None,
+                    AuditAction.REGISTER_CASE,
+                    actor=ACTOR,
+                    case_id=registration.case.id,
+                    detail=case_ref,
+                )
     except InvalidField as exc:
         column = _COLUMN_OF.get(exc.field, exc.field)
         reason = str(exc).removeprefix(f"{exc.field}: ")
         problem(RowResult.REJECTED, f"{column}: {reason}{context}")
     except Conflict as exc:
+        known = exc.victim_id if isinstance(exc, KnownVictim) else None
         if _on_case_already(session, case_fields["case_ref"], victim_fields["phone"]):
-            problem(RowResult.ALREADY_REGISTERED, f"this victim is on the case already{context}")
+            report.problems.append(
+                RowReport(
+                    row.line,
+                    RowResult.ALREADY_REGISTERED,
+                    f"this victim is on the case already{context}",
+                )
+            )
         else:
-            problem(RowResult.REJECTED, f"{exc}{context}")
+            problem(RowResult.REJECTED, f"{exc}{context}", known)
     except ServiceError as exc:
         problem(RowResult.REJECTED, f"{exc}{context}")
     except IntegrityError:
@@ -360,5 +392,23 @@ def import_rows(
 
 
 def import_file(db: Database, path: Path, dry_run: bool = False) -> ImportReport:
-    """Read and import a CSV file; UnreadableFile (before any write) when it cannot be."""
-    return import_rows(db, read_rows(path), dry_run)
+    """Read and import a CSV file; UnreadableFile (before any write) when it cannot be.
+    The import is audited once, as a whole, whatever happened to its rows."""
+    try:
+        rows = read_rows(path)
+    except UnreadableFile as exc:
+        with db.session() as session:
+            audit.record(
+                session, None, AuditAction.IMPORT_CASES, actor=ACTOR, detail=f"{path.name}: {exc}"
+            )
+        raise
+    report = import_rows(db, rows, dry_run)
+    with db.session() as session:
+        audit.record(
+            session,
+            None,
+            AuditAction.IMPORT_CASES,
+            actor=ACTOR,
+            detail=f"{path.name}: {report.summary()}",
+        )
+    return report

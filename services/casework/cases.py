@@ -47,6 +47,15 @@ _FIELD = {
 _REQUIRED = frozenset({Setting.CHANNEL, Setting.LANGUAGE})
 
 
+class KnownVictim(Conflict):
+    """The phone belongs to a registered victim, and this registration cannot reuse them
+    (HTTP 409). `victim_id` names them for the audit trail, never for the caller."""
+
+    def __init__(self, message: str, victim_id: int) -> None:
+        super().__init__(message)
+        self.victim_id = victim_id
+
+
 def storable(value: str) -> bool:
     """Whether text can be stored and shown as it is (no control characters, see above)."""
     return _UNSTORABLE.search(value) is None
@@ -142,6 +151,19 @@ def register_case(session: Session, payload: dict[str, Any]) -> Case:
     return case
 
 
+def phone_of(payload: dict[str, Any]) -> str:
+    """The registration's phone number in E.164, or InvalidField."""
+    phone = phones.normalise(payload.get("phone", ""))
+    if phone is None:
+        raise InvalidField("phone", "must be a phone number in E.164 or UK form")
+    return phone
+
+
+def victim_with_phone(session: Session, phone: str) -> Victim | None:
+    """The registered victim with this number (E.164), if any."""
+    return session.scalar(select(Victim).where(Victim.phone == phone))
+
+
 @dataclass(frozen=True)
 class Registration:
     """A victim put on a case: who, whether they were known already, and what registering
@@ -188,15 +210,14 @@ def register_victim(
 
     A person already known keeps the stricter of their settings and those asked for (safe
     contact and enhanced rights only go up; services/casework/protection.stricter), each
-    change audited as `by`'s. The API, the console and the CSV import all come here.
-    Raises InvalidField, NotFound (the case) and Conflict (another person's phone, or on
-    the case already).
+    change audited as `by`'s. The API, the console and the CSV import all come here. Who
+    may reuse a registered victim is the caller's to decide first (an officer only one they
+    may see: services/casework/attach_requests.py). Raises InvalidField, NotFound (the case)
+    and KnownVictim (another person's phone, or on the case already).
     """
     case = find_case(session, case_ref)
     name = _text(payload, "name")
-    phone = phones.normalise(payload.get("phone", ""))
-    if phone is None:
-        raise InvalidField("phone", "must be a phone number in E.164 or UK form")
+    phone = phone_of(payload)
     try:
         date_of_birth = dt.date.fromisoformat(payload.get("date_of_birth") or "")
     except (TypeError, ValueError):
@@ -224,7 +245,7 @@ def register_victim(
     # What the caller asked for; a setting left out asks for nothing.
     asked = {s: v for s, v in settings.items() if _FIELD[s] in payload or s in _REQUIRED}
 
-    victim = session.scalar(select(Victim).where(Victim.phone == phone))
+    victim = victim_with_phone(session, phone)
     merged = protection.Merged([], [])
     if victim is None:
         victim = Victim(
@@ -245,13 +266,13 @@ def register_victim(
     elif victim.date_of_birth != date_of_birth or victim.name.casefold() != name.casefold():
         # A shared phone: case details must never reach another person's handset, so a
         # second person cannot be registered on a number that belongs to someone else.
-        raise Conflict("phone is registered to another victim")
+        raise KnownVictim("phone is registered to another victim", victim.id)
     elif session.scalar(
         select(CaseVictim.id).where(
             CaseVictim.case_id == case.id, CaseVictim.victim_id == victim.id
         )
     ):
-        raise Conflict("this victim is on this case already")
+        raise KnownVictim("this victim is on this case already", victim.id)
     else:
         # Known already: the stricter of each protective setting stays in force; the rest
         # stay as the victim has them (they may have changed them by text), and are reported.

@@ -34,6 +34,8 @@ DEMO_VICTIMS = [
 
 # The console's demo officers (invented), one per role, all with the dev install's generated
 # password (settings.demo_officer_password, kept in var/dev-secrets.json; never in production).
+# They are marked `demo`: they may sign in without a second factor in development only, and
+# not at all in production (services/console/officers.authenticate).
 DEMO_OFFICERS = [
     ("demo.officer", "PC Alys Pritchard", OfficerRole.OFFICER),
     ("demo.supervisor", "Sgt Huw Bevan", OfficerRole.SUPERVISOR),
@@ -43,7 +45,7 @@ DEMO_OFFICERS = [
 
 def ensure_officers(session: Session, password: str) -> bool:
     """Create the demo officers if missing; True when any was created."""
-    created = [officers.ensure(session, u, n, r, password) for u, n, r in DEMO_OFFICERS]
+    created = [officers.ensure(session, u, n, r, password, demo=True) for u, n, r in DEMO_OFFICERS]
     return any(created)
 
 

@@ -25,11 +25,9 @@ appear by id only.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
 import enum
-import io
 import re
 from typing import Any
 
@@ -37,15 +35,13 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from models import Case, CaseEvent, EventType, Notification, NotificationStatus, utcnow
+from services import spreadsheet
 from services.casework.notifications import iso
 from services.errors import InvalidField
 from services.victims_code import deadlines
 
 MAX_DAYS = 366
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-# A spreadsheet runs a cell that starts with one of these as a formula; case references come
-# from outside systems, so the CSV export defuses them.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class Outcome(enum.StrEnum):
@@ -197,22 +193,25 @@ class ComplianceReport:
         }
 
     def as_csv(self) -> str:
-        """The console's export: the period, the figures, then the late notifications."""
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(["report", "Victims' Code compliance"])
-        writer.writerow(["from", self.start.isoformat()])
-        writer.writerow(["to", self.end.isoformat()])
-        writer.writerow(["generated_at", iso(self.generated_at)])
-        writer.writerow([])
+        """The console's export: the period, the figures, then the late notifications.
+
+        Through the one CSV writer (services/spreadsheet.py): case references come from
+        outside systems, and a spreadsheet would run one that looks like a formula.
+        """
+        rows: list[list[Any]] = []
+        rows.append(["report", "Victims' Code compliance"])
+        rows.append(["from", self.start.isoformat()])
+        rows.append(["to", self.end.isoformat()])
+        rows.append(["generated_at", iso(self.generated_at)])
+        rows.append([])
         columns = [f.name for f in dataclasses.fields(Tally)]
-        writer.writerow(["event_type", *columns, "share"])
+        rows.append(["event_type", *columns, "share"])
         groups: list[tuple[str | None, Tally]] = [("all", self.overall)]
         for name, tally in [*groups, *self.by_event_type.items()]:
             share = "" if tally.share is None else f"{tally.share:.4f}"
-            writer.writerow([name or "", *(getattr(tally, c) for c in columns), share])
-        writer.writerow([])
-        writer.writerow(
+            rows.append([name or "", *(getattr(tally, c) for c in columns), share])
+        rows.append([])
+        rows.append(
             [
                 "notification_id",
                 "case_ref",
@@ -227,10 +226,10 @@ class ComplianceReport:
         )
         for n in self.late:
             seconds = n.late_by.total_seconds()
-            writer.writerow(
+            rows.append(
                 [
                     n.id,
-                    _cell(n.case_ref),
+                    n.case_ref,
                     n.victim_id,
                     n.event_type or "",
                     iso(n.due_by),
@@ -240,11 +239,7 @@ class ComplianceReport:
                     f"{seconds / 3600:.1f}",
                 ]
             )
-        return out.getvalue()
-
-
-def _cell(value: str) -> str:
-    return "'" + value if value.startswith(_FORMULA_START) else value
+        return spreadsheet.write(rows)
 
 
 def parse_period(start: str | None, end: str | None) -> tuple[dt.date, dt.date]:

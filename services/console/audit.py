@@ -1,17 +1,27 @@
-"""The audit trail: who did what, to which victim's data, and when; filtered and exported."""
+"""The audit trail: who did what, to which victim's data, and when; filtered and exported.
+
+Every read and write of a victim's data has an actor: an officer (their username), a case
+system (`api:<client name>`), the command line (`cli`, `cli:import-cases`) or the scheduler
+(`scheduler`). An act records its event in its own transaction, so the two stand or fall
+together; a refused attempt records its event in a transaction of its own (`refused`), so
+it stays when the act is rolled back. The Data Protection Act 2018, section 62, requires
+such logs of consultation, disclosure, alteration and erasure for law-enforcement
+processing.
+"""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session
 
 from models import AuditAction, AuditEvent, Channel, Officer, utcnow
+from models.db import Database
+from services import spreadsheet
 
 
 @dataclass(frozen=True)
@@ -32,7 +42,7 @@ class Actor:
 
 
 API = Actor("api")
-CSV_IMPORT = Actor("csv import")
+CSV_IMPORT = Actor("cli:import-cases")
 SERVICE = Actor("service")
 
 
@@ -85,6 +95,68 @@ def record_by(
     )
 
 
+# How long one audited view of a conversation (or the queue) covers the page's own live
+# updates of it: the trail shows that the officer had it open, without a row every 2 s.
+READ_COALESCE = dt.timedelta(minutes=5)
+
+
+def record_read(
+    session: Session,
+    officer: Officer,
+    action: AuditAction,
+    *,
+    victim_id: int | None = None,
+    conversation_id: int | None = None,
+    also: Iterable[AuditAction] = (),
+) -> bool:
+    """Audit a repeated read (the transcript's or the queue's live update) unless the same
+    officer's read of the same thing (`action` or `also`) was audited in the last
+    READ_COALESCE (5 minutes). True when a row was written."""
+    since = utcnow() - READ_COALESCE
+    recent = session.scalar(
+        select(
+            exists().where(
+                AuditEvent.officer_id == officer.id,
+                AuditEvent.action.in_([action, *also]),
+                AuditEvent.conversation_id.is_(None)
+                if conversation_id is None
+                else AuditEvent.conversation_id == conversation_id,
+                AuditEvent.at >= since,
+            )
+        )
+    )
+    if recent:
+        return False
+    record(session, officer, action, victim_id=victim_id, conversation_id=conversation_id)
+    return True
+
+
+def refused(
+    db: Database,
+    officer: Officer | int | None,
+    detail: str,
+    *,
+    actor: str | None = None,
+    victim_id: int | None = None,
+    conversation_id: int | None = None,
+    case_id: int | None = None,
+) -> None:
+    """Record a refused attempt in a transaction of its own and commit it at once: the
+    refused act's own transaction is rolled back, and the attempt must not go with it.
+    `officer` may be given by id (an officer loaded in another session)."""
+    with db.session() as session:
+        record(
+            session,
+            session.get(Officer, officer) if isinstance(officer, int) else officer,
+            AuditAction.REFUSED,
+            actor=actor,
+            victim_id=victim_id,
+            conversation_id=conversation_id,
+            case_id=case_id,
+            detail=detail,
+        )
+
+
 @dataclass(frozen=True)
 class AuditFilter:
     """What a supervisor narrows the trail to; None means any."""
@@ -132,24 +204,21 @@ COLUMNS = ["at", "actor", "action", "victim_id", "conversation_id", "case_id", "
 
 
 def as_csv(events: Iterable[AuditEvent]) -> str:
-    """Events as CSV (UTC times, ISO 8601), in the given order."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(COLUMNS)
-    for e in events:
-        writer.writerow(
-            [
-                e.at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
-                e.actor,
-                e.action.value,
-                e.victim_id or "",
-                e.conversation_id or "",
-                e.case_id or "",
-                # A cell that starts with = + - @ is a formula to a spreadsheet.
-                "'" + e.detail if e.detail[:1] in ("=", "+", "-", "@") else e.detail,
-            ]
-        )
-    return out.getvalue()
+    """Events as CSV (UTC times, ISO 8601), in the given order; every cell through the one
+    CSV writer, which defuses formulas (an actor is whatever was typed at sign-in)."""
+    rows = (
+        [
+            e.at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z"),
+            e.actor,
+            e.action.value,
+            e.victim_id,
+            e.conversation_id,
+            e.case_id,
+            e.detail,
+        ]
+        for e in events
+    )
+    return spreadsheet.write(itertools.chain([COLUMNS], rows))
 
 
 def export(session: Session, where: AuditFilter) -> str:

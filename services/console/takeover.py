@@ -30,7 +30,7 @@ from models import (
 from models.db import rows_updated
 from models.handoffs import may_move
 from services.console import audit
-from services.console.access import NotAllowed, conversation_for, put_on_case
+from services.console.access import NotAllowed, conversation_for
 from services.errors import InvalidField, NotFound, ServiceError
 from services.messaging import outbox
 from services.messaging.segments import MAX_BODY
@@ -80,10 +80,9 @@ def claim(session: Session, officer: Officer, handoff_id: int) -> Handoff:
         if conversation.state is not ConversationState.WAITING_FOR_OFFICER:
             conversation.move(ConversationState.WAITING_FOR_OFFICER)
         conversation.move(ConversationState.OFFICER)
+    # The claim gives this conversation, while the officer has it, and nothing more: not the
+    # victim's cases (services/console/access.py).
     conversation.officer_id = officer.id
-    victim = conversation.victim
-    for link in victim.cases if victim is not None else []:
-        put_on_case(session, officer, link.case_id)
     audit.record(
         session,
         officer,

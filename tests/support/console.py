@@ -6,11 +6,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pyotp
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from models import OfficerRole
-from services.console import officers
+from models import Officer, OfficerRole, utcnow
+from services.console import officers, second_factor
 from services.runtime import Runtime
 
 PASSWORD = "correct horse battery staple"
@@ -18,13 +20,42 @@ TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*n
 
 
 def make_officer(
-    rt: Runtime, username: str, role: OfficerRole | str = OfficerRole.OFFICER, name: str = ""
+    rt: Runtime,
+    username: str,
+    role: OfficerRole | str = OfficerRole.OFFICER,
+    name: str = "",
+    enrolled: bool = True,
 ) -> int:
+    """An officer (made as the command line makes one), with a second factor already set up
+    unless `enrolled` is False (then they enrol at their first sign-in)."""
     with rt.db.session() as session:
         officer = officers.create(
             session, username, name or f"PC {username.title()}", role, PASSWORD
         )
+        if enrolled:
+            second_factor.begin(officer)
+            officer.totp_enrolled_at = utcnow()
         return officer.id
+
+
+def totp_code(rt: Runtime, username: str) -> str:
+    """A code the officer's authenticator would show now, one not used yet.
+
+    The service accepts the current 30-second step and one either side, each once. A test
+    that signs the same officer in more often than that within half a minute is given a
+    fresh start, as a new step would give it (the replay rule has its own tests).
+    """
+    with rt.db.session() as session:
+        officer = session.scalar(select(Officer).where(Officer.username == username))
+        assert officer is not None and officer.totp_secret is not None
+        now = int(utcnow().timestamp()) // 30
+        # Never the step before now: were the clock to cross into the next step before the
+        # code is checked, that one would have left the window.
+        last = officer.totp_last_step
+        step = now if last is None else max(last + 1, now)
+        if step > now + 1:
+            officer.totp_last_step, step = None, now
+        return pyotp.TOTP(officer.totp_secret).generate_otp(step)
 
 
 def csrf_token(client: FlaskClient, page: str = "/console/login") -> str:
@@ -35,11 +66,33 @@ def csrf_token(client: FlaskClient, page: str = "/console/login") -> str:
     return match.group(1) or match.group(2)
 
 
-def login(client: FlaskClient, username: str, password: str = PASSWORD) -> TestResponse:
+def login(
+    client: FlaskClient,
+    username: str,
+    password: str = PASSWORD,
+    code: str | None = None,
+    rt: Runtime | None = None,
+) -> TestResponse:
+    """Sign in as a browser would; the code is the officer's current one unless given."""
+    if code is None:
+        runtime = rt or client.application.extensions["runtime"]
+        code = _code_if_enrolled(runtime, username)
     return client.post(
         "/console/login",
-        data={"username": username, "password": password, "csrf_token": csrf_token(client)},
+        data={
+            "username": username,
+            "password": password,
+            "code": code,
+            "csrf_token": csrf_token(client),
+        },
     )
+
+
+def _code_if_enrolled(rt: Runtime, username: str) -> str:
+    with rt.db.session() as session:
+        officer = session.scalar(select(Officer).where(Officer.username == username))
+        enrolled = officer is not None and second_factor.enrolled(officer)
+    return totp_code(rt, username) if enrolled else ""
 
 
 def post(client: FlaskClient, url: str, data: dict[str, Any] | None = None) -> TestResponse:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import io
+import logging
 from pathlib import Path
 
 import grimp
@@ -19,8 +20,19 @@ def test_the_import_linter_contracts_are_kept() -> None:
     # The contracts live in pyproject.toml: entry points over services over models, and the
     # services' packages in their order.
     out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        code = lint_imports(config_filename=str(ROOT / "pyproject.toml"), no_cache=True)
+    # import-linter sets up logging with dictConfig, which disables every logger that
+    # exists: the rest of the session's tests would then see no log line at all.
+    loggers = [
+        (logger, logger.disabled)
+        for logger in logging.Logger.manager.loggerDict.values()
+        if isinstance(logger, logging.Logger)
+    ]
+    try:
+        with contextlib.redirect_stdout(out):
+            code = lint_imports(config_filename=str(ROOT / "pyproject.toml"), no_cache=True)
+    finally:
+        for logger, disabled in loggers:
+            logger.disabled = disabled
     assert code == 0, out.getvalue()
 
 

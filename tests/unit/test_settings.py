@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from services.settings import DEV_ACCOUNT_SID, Settings
+from scripts import rasa_endpoints
+from services.settings import DEV_ACCOUNT_SID, Settings, tracker_store_url
 from webhooks import create_app
 
 CONTRACT = [
@@ -52,16 +53,34 @@ def test_port_moves_the_public_url(clean_env: pytest.MonkeyPatch) -> None:
     assert Settings.from_env().public_base_url == "http://127.0.0.1:6123"
 
 
-def test_real_credentials_mean_real_twilio_and_no_dev_phone(
+def test_real_credentials_without_production_refuse_to_start(
     clean_env: pytest.MonkeyPatch,
 ) -> None:
+    """Refused, not started as production: a developer's .env with a real account would
+    otherwise start demo accounts and print secrets on a number victims text."""
     clean_env.setenv("TWILIO_ACCOUNT_SID", "AC" + "1" * 32)
     clean_env.setenv("TWILIO_AUTH_TOKEN", "secret")
-    settings = Settings.from_env()
-    assert settings.twilio_api_base_url == "https://api.twilio.com"
-    assert not settings.devphone_enabled
-    app = create_app(settings)
-    assert app.test_client().get("/devphone").status_code == 404
+    with pytest.raises(RuntimeError, match="APP_ENV=production"):
+        Settings.from_env()
+    clean_env.setenv("APP_ENV", "development")
+    with pytest.raises(RuntimeError, match="APP_ENV=production"):
+        Settings.from_env()
+
+
+@pytest.mark.parametrize("present", ["TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"])
+def test_one_twilio_credential_without_the_other_is_refused(
+    clean_env: pytest.MonkeyPatch, present: str
+) -> None:
+    clean_env.setenv(present, "AC" + "1" * 32)
+    with pytest.raises(RuntimeError, match="both"):
+        Settings.from_env()
+
+
+@pytest.mark.parametrize("value", ["prod", "Production", "staging", "live"])
+def test_an_unknown_app_env_is_refused(clean_env: pytest.MonkeyPatch, value: str) -> None:
+    clean_env.setenv("APP_ENV", value)
+    with pytest.raises(RuntimeError, match="APP_ENV must be"):
+        Settings.from_env()
 
 
 def test_production_refuses_missing_secrets(clean_env: pytest.MonkeyPatch) -> None:
@@ -70,9 +89,17 @@ def test_production_refuses_missing_secrets(clean_env: pytest.MonkeyPatch) -> No
         Settings.from_env()
     clean_env.setenv("TWILIO_ACCOUNT_SID", "AC" + "1" * 32)
     clean_env.setenv("TWILIO_AUTH_TOKEN", "secret")
+    with pytest.raises(RuntimeError, match="PUBLIC_BASE_URL"):
+        Settings.from_env()
+    clean_env.setenv("PUBLIC_BASE_URL", "http://victims.example.police.uk")
+    with pytest.raises(RuntimeError, match="https"):
+        Settings.from_env()
+    clean_env.setenv("PUBLIC_BASE_URL", "https://victims.example.police.uk")
     with pytest.raises(RuntimeError, match="API_TOKEN"):
         Settings.from_env()
     clean_env.setenv("API_TOKEN", "t")
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        Settings.from_env()
     clean_env.setenv("SECRET_KEY", "k")
     # The action server may not run open in production: it holds the victims' database.
     with pytest.raises(RuntimeError, match="ACTION_SERVER_TOKEN"):
@@ -81,6 +108,10 @@ def test_production_refuses_missing_secrets(clean_env: pytest.MonkeyPatch) -> No
     settings = Settings.from_env()
     assert settings.production and not settings.devphone_enabled
     assert settings.action_server_token == "a"
+    assert settings.twilio_api_base_url == "https://api.twilio.com"
+    assert settings.demo_officer_password is None
+    app = create_app(settings)
+    assert app.test_client().get("/devphone").status_code == 404
 
 
 def test_internal_services_default_to_the_loopback_and_a_dev_token(
@@ -117,3 +148,20 @@ def test_the_pace_without_redis_defaults_to_a_quarter_and_must_be_above_zero(
     clean_env.setenv("SEND_RATE_WITHOUT_REDIS_PER_SECOND", "0")
     with pytest.raises(RuntimeError, match="SEND_RATE_WITHOUT_REDIS_PER_SECOND must be"):
         Settings.from_env()
+
+
+def test_the_tracker_store_is_where_rasa_endpoints_puts_it() -> None:
+    """Retention and erasure reach Rasa's tracker where `make run` told Rasa to keep it."""
+    for url in (
+        "sqlite:////srv/victims/var/app.db",
+        "sqlite:///var/app.db",
+        "postgresql+psycopg://svc:pw@db.example:5432/victims",
+    ):
+        written = rasa_endpoints.tracker_store(url)
+        ours = tracker_store_url(url)
+        if written["dialect"] == "sqlite":
+            assert ours == f"sqlite:///{written['db']}"
+            # Named after the app's database: two copies in one folder keep their own.
+            assert str(written["db"]).endswith("app.rasa_tracker.db")
+        else:
+            assert ours == url and written["db"] == "victims"

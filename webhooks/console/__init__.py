@@ -1,6 +1,7 @@
 """The officer console: server-rendered pages under /console/, signed-in officers only.
 
-Sign-in is Flask-Login's, with an idle timeout; every POST carries a CSRF token
+Sign-in is Flask-Login's over sessions held on the server (services/console/sessions.py),
+with a second factor; every POST carries a CSRF token
 (Flask-WTF); what a role may do is models.officers.ROLE_PERMISSIONS, and a page a role may
 not use answers 403.
 """
@@ -18,6 +19,7 @@ from webhooks.console import (
     cases,
     cli,
     conversations,
+    privacy,
     protection,
     queue,
     supervision,
@@ -25,7 +27,7 @@ from webhooks.console import (
 from webhooks.console.blueprint import bp, csrf, login_manager
 
 # The modules imported only for the routes they add.
-VIEWS = (accounts, auth, cases, conversations, protection, queue, supervision)
+VIEWS = (accounts, auth, cases, conversations, privacy, protection, queue, supervision)
 
 
 def init_app(app: Flask) -> None:

@@ -1,5 +1,6 @@
-"""The console blueprint and what its views share: sign-in, the idle timeout, CSRF, roles,
-error pages and template filters. Each view module adds its routes to `bp`."""
+"""The console blueprint and what its views share: sign-in and server-side sessions, CSRF,
+roles, error pages (a refusal is audited) and template filters. Each view module adds its
+routes to `bp`."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from flask import (
     Blueprint,
     Response,
     flash,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -26,9 +28,12 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
 from models import Officer, Permission, utcnow
+from services.casework.attach_requests import Paused
+from services.console import audit, sessions
 from services.console.access import NotAllowed
 from services.console.takeover import AlreadyClaimed
 from services.errors import Conflict, InvalidField, NotFound
+from services.privacy.erasure import AlreadyErased
 from services.runtime import runtime
 from services.victims_code.calendar import LONDON
 
@@ -46,6 +51,16 @@ csrf = CSRFProtect()
 # Requests the page makes by itself (live updates): they are not the officer's activity,
 # so they neither keep an idle session alive nor survive its end.
 POLL_HEADER = "X-Console-Poll"
+# The browser's half of its server-side session (services/console/sessions.py).
+SESSION_TOKEN = "console_session"
+ENDED = {
+    "idle": "You were signed out after a period without activity.",
+    "expired": "Your session reached its maximum length. Please sign in again.",
+    "password": "Your password was changed. Please sign in again.",
+    "role": "Your role was changed. Please sign in again.",
+    "second_factor": "Your second factor was reset. Please sign in again.",
+    "deactivated": "Your account has been deactivated.",
+}
 
 
 class SignedIn(UserMixin):
@@ -63,12 +78,27 @@ class SignedIn(UserMixin):
         return self._officer.may(Permission(permission))
 
 
+def lifetime() -> sessions.Lifetime:
+    settings = runtime().settings
+    return sessions.Lifetime(
+        idle=dt.timedelta(minutes=settings.console_idle_minutes),
+        maximum=dt.timedelta(hours=settings.console_max_hours),
+    )
+
+
 @login_manager.user_loader
 def _load(user_id: str) -> SignedIn | None:
+    """The officer of this request's server-side session, if it is still valid: signed out,
+    ended by a change to the account, idle too long or too old, it is not."""
+    token = session.get(SESSION_TOKEN)
+    if not isinstance(token, str) or not user_id.isdigit():
+        return None
     with runtime().db.session() as db:
-        officer = db.get(Officer, int(user_id)) if user_id.isdigit() else None
-        # A deactivated account is signed out at its next request.
-        return SignedIn(officer) if officer is not None and officer.active else None
+        checked = sessions.check(db, token, lifetime(), touch=not request.headers.get(POLL_HEADER))
+        if checked.officer is None or checked.officer.id != int(user_id):
+            g.session_ended = checked.ended
+            return None
+        return SignedIn(checked.officer)
 
 
 @login_manager.unauthorized_handler
@@ -82,20 +112,17 @@ def _unauthorized() -> BaseResponse | tuple[Response, int]:
 def _guard() -> BaseResponse | tuple[Response, int] | None:
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         csrf.protect()
-    if not current_user.is_authenticated:
+    if current_user.is_authenticated:
         return None
-    now = dt.datetime.now(dt.UTC).timestamp()
-    idle = runtime().settings.console_idle_minutes * 60
-    seen = session.get("seen")
-    if isinstance(seen, float | int) and now - seen > idle:
+    ended = g.get("session_ended")
+    if ended is not None:
+        # The session ended on the server: the browser's cookie goes too.
         logout_user()
         session.clear()
         if request.headers.get(POLL_HEADER):
             return jsonify(error="signed out"), 401
-        flash("You were signed out after a period without activity.")
+        flash(ENDED.get(ended, "Please sign in again."))
         return redirect(url_for("console.login"))
-    if not request.headers.get(POLL_HEADER):
-        session["seen"] = now
     return None
 
 
@@ -106,15 +133,16 @@ def officer_session() -> Iterator[tuple[Session, Officer]]:
         yield db, db.get_one(Officer, int(current_user.officer_id))
 
 
-def requires(permission: Permission) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Sign-in required, and a role with `permission`: 403 otherwise (not a hidden link)."""
+def requires(*permissions: Permission) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Sign-in required, and a role with one of `permissions`: 403 otherwise (not a hidden
+    link), and the refusal audited."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
-            if not current_user.may(permission):
+            if not any(current_user.may(p) for p in permissions):
                 raise NotAllowed(f"your role ({current_user.role.value}) cannot do this")
             return view(*args, **kwargs)
 
@@ -129,7 +157,28 @@ def _page(status: int, title: str, message: str) -> tuple[str, int]:
 
 @bp.errorhandler(NotAllowed)
 def _forbidden(exc: NotAllowed) -> tuple[str, int]:
+    # The refused act's transaction was rolled back; its audit event is written on its own.
+    if current_user.is_authenticated:
+        audit.refused(
+            runtime().db,
+            int(current_user.officer_id),
+            f"{request.method} {request.path}: {exc}",
+            actor=current_user.username,
+            victim_id=exc.victim_id,
+            conversation_id=exc.conversation_id,
+            case_id=exc.case_id,
+        )
     return _page(403, "Not allowed", str(exc))
+
+
+@bp.errorhandler(Paused)
+def _paused(exc: Paused) -> tuple[str, int]:
+    return _page(429, "Paused", str(exc))
+
+
+@bp.errorhandler(AlreadyErased)
+def _erased(exc: AlreadyErased) -> tuple[str, int]:
+    return _page(410, "Erased", str(exc))
 
 
 @bp.errorhandler(NotFound)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import flash, render_template, request
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
@@ -17,12 +18,12 @@ from models import (
     Conversation,
     Officer,
     Permission,
+    Victim,
     utcnow,
 )
-from services.casework import cases, scheduled_updates
-from services.console import access, audit
-from services.console.audit import Actor
-from services.errors import InvalidField
+from services.casework import attach_requests, cases, scheduled_updates
+from services.console import access, audit, officers
+from services.errors import InvalidField, NotFound
 from services.messaging import wake
 from services.runtime import runtime
 from services.victims_code.calendar import LONDON
@@ -31,6 +32,7 @@ from webhooks.console.conversations import verified, victim_context
 from webhooks.console.forms import (
     ActionForm,
     CaseForm,
+    CaseOfficerForm,
     EventForm,
     ScheduledUpdateForm,
     SettingsForm,
@@ -81,10 +83,7 @@ def create_case() -> BaseResponse | tuple[str, int]:
 
 
 def _case_for(db: Session, me: Officer, case_ref: str) -> Case:
-    case = cases.find_case(db, case_ref)
-    if not access.may_see_case(db, me, case.id):
-        raise access.NotAllowed("you are not on this case")
-    return case
+    return access.case_for(db, me, cases.find_case(db, case_ref))
 
 
 @bp.get("/cases/<case_ref>")
@@ -95,11 +94,22 @@ def case(case_ref: str) -> str:
         audit.record(db, me, AuditAction.VIEW_CASE, case_id=found.id, detail=found.case_ref)
         events = list(found.events)
         victims = [link.victim for link in found.victims]
+        on_case = list(
+            db.scalars(
+                select(Officer)
+                .join(CaseOfficer, CaseOfficer.officer_id == Officer.id)
+                .where(CaseOfficer.case_id == found.id)
+                .order_by(Officer.username)
+            )
+        )
         page = render_template(
             "console/case.html",
             case=found,
             events=events,
             victims=victims,
+            on_case=on_case,
+            case_officer_form=CaseOfficerForm(),
+            supervisor=me.may(Permission.SUPERVISE),
             victim_form=VictimForm(),
             event_form=EventForm(occurred_at=dt.datetime.now(dt.UTC).replace(second=0)),
             scheduled=scheduled_updates.for_case(db, found.case_ref),
@@ -195,13 +205,64 @@ def add_victim(case_ref: str) -> BaseResponse:
         "safe_contact": bool(form.safe_contact.data),
         "update_every_days": form.update_every_days.data,
     }
-    with officer_session() as (db, me):
-        found = _case_for(db, me, case_ref)
-        registration = cases.register_victim(db, found.case_ref, payload, Actor.of(me))
-        if registration.known:
+    # A number already registered to a victim this officer may not see waits for a
+    # supervisor; the answer is the same whatever name and date of birth were given.
+    outcome = attach_requests.register(
+        runtime().db,
+        case_ref,
+        payload,
+        actor=current_user.username,
+        officer_id=int(current_user.officer_id),
+    )
+    if outcome.request_id is not None:
+        flash(
+            "This number is already registered. A supervisor has been asked to approve "
+            "adding this victim to the case."
+        )
+    else:
+        if outcome.known_summary:
             # What the API's 201 says: the stricter settings stay in force, and which differ.
-            flash(f"{registration.victim.name}: {registration.summary()}.")
-    wake.nudge(runtime().settings.worker_wake_addr)  # the welcome may go now
+            flash(f"{payload['name']}: {outcome.known_summary}.")
+        wake.nudge(runtime().settings.worker_wake_addr)  # the welcome may go now
+    return back("console.case", case_ref=case_ref)
+
+
+@bp.post("/cases/<case_ref>/officers")
+@requires(Permission.SUPERVISE)
+def add_case_officer(case_ref: str) -> BaseResponse:
+    """A supervisor puts an officer on a case: they then see it and its victims (audited)."""
+    form = CaseOfficerForm()
+    if not form.validate():
+        raise _invalid(form)
+    with officer_session() as (db, me):
+        found = cases.find_case(db, case_ref)
+        officer = officers.by_username(db, form.username.data or "")
+        if officer is None or not officer.may(Permission.WORK):
+            raise InvalidField("username", "is not an active officer who works cases")
+        if access.put_on_case(db, officer, found.id):
+            audit.record(
+                db, me, AuditAction.GRANT_CASE, case_id=found.id, detail=f"{officer.username}"
+            )
+    return back("console.case", case_ref=case_ref)
+
+
+@bp.post("/cases/<case_ref>/officers/<int:officer_id>/remove")
+@requires(Permission.SUPERVISE)
+def remove_case_officer(case_ref: str, officer_id: int) -> BaseResponse:
+    """A supervisor takes an officer off a case (audited)."""
+    if not ActionForm().validate():
+        raise InvalidField("csrf_token", "the form has expired; reload the page")
+    with officer_session() as (db, me):
+        found = cases.find_case(db, case_ref)
+        place = db.scalar(
+            select(CaseOfficer).where(
+                CaseOfficer.case_id == found.id, CaseOfficer.officer_id == officer_id
+            )
+        )
+        if place is not None:
+            db.delete(place)
+            removed = db.get_one(Officer, officer_id)
+            audit.record(db, me, AuditAction.REVOKE_CASE, case_id=found.id, detail=removed.username)
     return back("console.case", case_ref=case_ref)
 
 
@@ -232,16 +293,25 @@ def add_event(case_ref: str) -> BaseResponse:
 @bp.get("/victims/<int:victim_id>")
 @requires(Permission.WORK)
 def victim(victim_id: int) -> str:
+    """The victim's page: all of it for whoever may see the victim; for an officer who sees
+    them only through a conversation (in the queue, or claimed), the profile and that
+    conversation alone."""
     with officer_session() as (db, me):
-        found = access.victim_for(db, me, victim_id)
-        talks = list(
-            db.scalars(
+        found = db.get(Victim, victim_id)
+        if found is None or found.erased_at is not None:
+            raise NotFound(f"no victim {victim_id}")
+        talks = [
+            t
+            for t in db.scalars(
                 select(Conversation)
                 .where(Conversation.victim_id == found.id)
                 .options(joinedload(Conversation.victim))
             )
-        )
-        context = victim_context(db, found)
+            if access.may_see_conversation(db, me, t)
+        ]
+        if not talks and not access.may_see_victim(db, me, found.id):
+            raise access.NotAllowed("this victim is not on your cases", victim_id=found.id)
+        context = victim_context(db, me, found)
         audit.record(db, me, AuditAction.VIEW_PROFILE, victim_id=found.id)
         settings_form = SettingsForm(
             channel=found.channel.value,
@@ -257,6 +327,7 @@ def victim(victim_id: int) -> str:
             talks=talks,
             verified=any(verified(t) for t in talks),
             settings_form=settings_form,
+            supervisor=me.may(Permission.SUPERVISE),
             **context,
         )
     return page

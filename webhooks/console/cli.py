@@ -1,4 +1,6 @@
-"""`flask --app webhooks officers create|list|unlock|set-password`: accounts from a shell."""
+"""`flask --app webhooks officers create|list|unlock|set-password|reset-second-factor`:
+accounts from a shell. Whoever runs these runs the server: they may grant any role (the
+first supervisor is made here), and each change is audited as `cli`."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ _password = click.option(
     prompt=True,
     hide_input=True,
     confirmation_prompt=True,
-    help="Asked for when not given (12 characters or more).",
+    help="Asked for when not given (12 characters or more, not a common password).",
 )
 
 
@@ -44,8 +46,10 @@ def list_officers() -> None:
     with runtime().db.session() as db:
         for o in officers.everyone(db):
             state = "active" if o.active else "deactivated"
-            locked = f", locked until {o.locked_until:%H:%M} UTC" if o.locked_until else ""
-            click.echo(f"{o.username}\t{o.role.value}\t{o.display_name}\t{state}{locked}")
+            paused = officers.paused_until(db, o)
+            locked = f", sign-in paused until {paused:%H:%M} UTC" if paused else ""
+            factor = "" if o.totp_enrolled_at else ", no second factor yet"
+            click.echo(f"{o.username}\t{o.role.value}\t{o.display_name}\t{state}{locked}{factor}")
 
 
 def _change(username: str, **changes: object) -> None:
@@ -62,7 +66,7 @@ def _change(username: str, **changes: object) -> None:
 @group.command("unlock")
 @click.argument("username")
 def unlock(username: str) -> None:
-    """Lift a lock after failed sign-ins."""
+    """Lift the pause on an account's sign-in after failures."""
     _change(username, unlock=True)
     click.echo(f"{username} unlocked")
 
@@ -74,3 +78,12 @@ def set_password(username: str, password: str) -> None:
     """Set a new password."""
     _change(username, password=password, unlock=True)
     click.echo(f"password set for {username}")
+
+
+@group.command("reset-second-factor")
+@click.argument("username")
+def reset_second_factor(username: str) -> None:
+    """Forget an officer's authenticator and recovery codes (a lost phone): they set up a
+    new one at their next sign-in. Every session of theirs ends."""
+    _change(username, reset_second_factor=True)
+    click.echo(f"second factor reset for {username}: they enrol again at their next sign-in")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import flash, render_template
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -16,6 +16,7 @@ from models import (
     Conversation,
     ConversationState,
     NeedsAssessment,
+    Officer,
     Permission,
     Referral,
     Victim,
@@ -36,9 +37,12 @@ def verified(conversation: Conversation | None) -> bool:
     return until is not None and until > utcnow()
 
 
-def victim_context(db: Session, victim: Victim | None) -> dict[str, Any]:
-    """The victim's profile, cases and events, needs answers and referrals, the identity
-    check's lock and the changes that wait for an officer; never the date of birth."""
+def victim_context(db: Session, me: Officer, victim: Victim | None) -> dict[str, Any]:
+    """What of the victim this officer may see (services/console/access.py): the profile
+    (never the date of birth), and only the cases they may see, with those cases' needs
+    answers and referrals, the identity check's lock and the changes that wait for an
+    officer. An officer who sees the victim only through a conversation (in the queue, or
+    claimed) gets the profile alone."""
     if victim is None:
         return {
             "victim": None,
@@ -48,25 +52,45 @@ def victim_context(db: Session, victim: Victim | None) -> dict[str, Any]:
             "identity_locked": False,
             "pending_requests": [],
         }
+    linked = list(db.scalars(select(CaseVictim.case_id).where(CaseVictim.victim_id == victim.id)))
+    visible = access.visible_case_ids(db, me, linked)
     cases = list(
         db.scalars(
             select(Case)
-            .join(CaseVictim, CaseVictim.case_id == Case.id)
-            .where(CaseVictim.victim_id == victim.id)
+            .where(Case.id.in_(visible))
             .order_by(Case.id)
             .options(joinedload(Case.events))
         ).unique()
     )
+    if not access.may_see_victim(db, me, victim.id):
+        return {
+            "victim": victim,
+            "cases": cases,
+            "assessments": [],
+            "referrals": [],
+            "identity_locked": False,
+            "pending_requests": [],
+        }
     assessments = list(
         db.scalars(
             select(NeedsAssessment)
-            .where(NeedsAssessment.victim_id == victim.id)
+            .where(
+                NeedsAssessment.victim_id == victim.id,
+                or_(NeedsAssessment.case_id.in_(visible), NeedsAssessment.case_id.is_(None)),
+            )
             .order_by(NeedsAssessment.id.desc())
             .options(joinedload(NeedsAssessment.answers))
         ).unique()
     )
     referrals = list(
-        db.scalars(select(Referral).where(Referral.victim_id == victim.id).order_by(Referral.id))
+        db.scalars(
+            select(Referral)
+            .where(
+                Referral.victim_id == victim.id,
+                or_(Referral.case_id.in_(visible), Referral.case_id.is_(None)),
+            )
+            .order_by(Referral.id)
+        )
     )
     return {
         "victim": victim,
@@ -90,7 +114,7 @@ def conversation(conversation_id: int) -> str:
             victim_id=talk.victim_id,
             conversation_id=talk.id,
         )
-        context = victim_context(db, talk.victim)
+        context = victim_context(db, me, talk.victim)
         page = render_template(
             "console/conversation.html",
             talk=talk,
@@ -112,9 +136,19 @@ def conversation(conversation_id: int) -> str:
 @bp.get("/conversations/<int:conversation_id>/transcript")
 @requires(Permission.WORK)
 def transcript(conversation_id: int) -> str:
-    """The transcript alone, for the page's live update (the page view was audited)."""
+    """The transcript alone, for the page's live update. A read like any other: audited,
+    once in every few minutes that it is open (audit.record_read), so a transcript read
+    straight from this address leaves its mark as the page does."""
     with officer_session() as (db, me):
         talk = access.conversation_for(db, me, conversation_id)
+        audit.record_read(
+            db,
+            me,
+            AuditAction.VIEW_TRANSCRIPT,
+            victim_id=talk.victim_id,
+            conversation_id=talk.id,
+            also=(AuditAction.VIEW_CONVERSATION,),
+        )
         return render_template(
             "console/_transcript.html", lines=transcripts.transcript(db, talk.id), talk=talk
         )

@@ -23,6 +23,23 @@ from models import AuditAction, Channel, EventType, OfficerRole
 class LoginForm(FlaskForm):
     username = StringField("Username", validators=[DataRequired(), Length(max=64)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+    code = StringField(
+        "Code from your authenticator app, or a recovery code", validators=[Length(max=40)]
+    )
+
+
+class EnrolForm(FlaskForm):
+    code = StringField("Code shown by the app", validators=[DataRequired(), Length(max=12)])
+
+
+class OwnPasswordForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password", validators=[DataRequired(), Length(max=200)]
+    )
+    new_password = PasswordField(
+        "New password (12 characters or more)", validators=[DataRequired(), Length(max=200)]
+    )
+    confirm = PasswordField("New password again", validators=[DataRequired(), Length(max=200)])
 
 
 class ActionForm(FlaskForm):
@@ -115,8 +132,21 @@ class OfficerForm(FlaskForm):
 class OfficerChangeForm(FlaskForm):
     role = SelectField("Role", choices=[SelectChoice(r.value, r.value) for r in OfficerRole])
     active = BooleanField("Active")
-    unlock = BooleanField("Unlock")
+    unlock = BooleanField("Lift sign-in pause")
+    reset_second_factor = BooleanField("Reset second factor")
     password = PasswordField("New password (optional)", validators=[Optional()])
+
+
+class CaseOfficerForm(FlaskForm):
+    username = StringField("Officer (username)", validators=[DataRequired(), Length(max=64)])
+
+
+class EraseForm(FlaskForm):
+    confirm = BooleanField(
+        "I understand that everything held about this victim is deleted for good",
+        validators=[DataRequired()],
+    )
+    confirm_open = BooleanField("Erase even though a case of theirs is open")
 
 
 class AuditFilterForm(FlaskForm):

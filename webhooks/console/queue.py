@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from flask import render_template, request
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.wrappers import Response as BaseResponse
 
-from models import Handoff, HandoffStatus, Officer, Permission, utcnow
-from services.console import access, handoffs, takeover
-from services.runtime import runtime
+from models import AuditAction, Handoff, HandoffStatus, Officer, Permission, utcnow
+from services.console import access, audit, handoffs, takeover
 from webhooks.console.blueprint import back, bp, officer_session, requires
 from webhooks.console.forms import ActionForm
 
@@ -20,10 +19,13 @@ def _page() -> int:
     return max(1, request.args.get("page", 1, type=int) or 1)
 
 
-def _items(page: int) -> dict[str, object]:
-    with runtime().db.session() as db:
-        items = handoffs.open_handoffs(db, limit=PAGE, offset=(page - 1) * PAGE)
-        total = handoffs.count_open(db)
+def _items(db: Session, me: Officer, page: int) -> dict[str, object]:
+    """The page of the queue, and which of its cases this officer may see (the others'
+    references are not shown). Viewing it is a read of victims' names: audited, once in a
+    few minutes while it is open."""
+    items = handoffs.open_handoffs(db, limit=PAGE, offset=(page - 1) * PAGE)
+    total = handoffs.count_open(db)
+    audit.record_read(db, me, AuditAction.VIEW_QUEUE)
     return {
         "items": items,
         "total": total,
@@ -31,14 +33,17 @@ def _items(page: int) -> dict[str, object]:
         "has_next": page * PAGE < total,
         "now": utcnow(),
         "claim_form": ActionForm(),
+        "visible_cases": access.visible_case_ids(
+            db, me, [h.case_id for h in items if h.case_id is not None]
+        ),
     }
 
 
 @bp.get("/queue")
 @requires(Permission.WORK)
 def queue() -> str:
-    context = _items(_page())
     with officer_session() as (db, me):
+        context = _items(db, me, _page())
         mine = access.my_conversations(db, me)
         recent = (
             list(
@@ -54,14 +59,19 @@ def queue() -> str:
             else []
         )
         names = {i: n for i, n in db.execute(select(Officer.id, Officer.display_name))}
-    return render_template("console/queue.html", mine=mine, recent=recent, names=names, **context)
+        page = render_template(
+            "console/queue.html", mine=mine, recent=recent, names=names, **context
+        )
+    return page
 
 
 @bp.get("/queue/items")
 @requires(Permission.WORK)
 def queue_items() -> str:
     """The queue's list alone, for the page's live update."""
-    return render_template("console/_queue_items.html", **_items(_page()))
+    with officer_session() as (db, me):
+        page = render_template("console/_queue_items.html", **_items(db, me, _page()))
+    return page
 
 
 @bp.post("/handoffs/<int:handoff_id>/claim")

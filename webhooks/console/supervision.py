@@ -1,15 +1,19 @@
-"""For supervisors: the audit trail (filter, export) and the Victims' Code compliance report."""
+"""For supervisors: the audit trail (filter, export), the Victims' Code compliance report,
+and officers' requests to put a victim they may not see on their case."""
 
 from __future__ import annotations
 
-from flask import Response, render_template, request
+from flask import Response, flash, render_template, request
 from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response as BaseResponse
 
-from models import AuditAction, Permission
+from models import AuditAction, Case, Permission, Victim
+from services.casework import attach_requests as attach_requests_service
 from services.casework import reports
 from services.console import audit
-from webhooks.console.blueprint import bp, officer_session, requires
-from webhooks.console.forms import AuditFilterForm, PeriodForm
+from services.errors import InvalidField
+from webhooks.console.blueprint import back, bp, officer_session, requires
+from webhooks.console.forms import ActionForm, AuditFilterForm, PeriodForm
 
 
 def _filter() -> tuple[AuditFilterForm, audit.AuditFilter]:
@@ -88,3 +92,42 @@ def compliance() -> Response | str:
         report=report.as_json() if report is not None else None,
         query=request.args.to_dict(),
     )
+
+
+@bp.get("/requests")
+@requires(Permission.SUPERVISE)
+def attach_requests() -> str:
+    """Officers' requests to put a victim they may not see on their case."""
+    with officer_session() as (db, _me):
+        waiting = attach_requests_service.pending(db)
+        rows = [
+            {
+                "request": r,
+                "case": db.get_one(Case, r.case_id),
+                "victim": db.get_one(Victim, r.victim_id),
+                "matches": _matches(db.get_one(Victim, r.victim_id), r.payload),
+            }
+            for r in waiting
+        ]
+        page = render_template("console/requests.html", rows=rows, form=ActionForm())
+    return page
+
+
+def _matches(victim: Victim, payload: dict[str, object]) -> bool:
+    """Whether the name and date of birth the officer gave are the victim's on record."""
+    name = str(payload.get("name") or "").strip().casefold()
+    return name == victim.name.casefold() and str(payload.get("date_of_birth")) == str(
+        victim.date_of_birth
+    )
+
+
+@bp.post("/requests/<int:request_id>/<any(approve, refuse):decision>")
+@requires(Permission.SUPERVISE)
+def decide_request(request_id: int, decision: str) -> BaseResponse:
+    if not ActionForm().validate():
+        raise InvalidField("csrf_token", "the form has expired; reload the page")
+    with officer_session() as (db, me):
+        decided = attach_requests_service.decide(db, me, request_id, decision == "approve")
+        outcome = decided.status.value
+    flash(f"Request {request_id}: {outcome}.")
+    return back("console.attach_requests")
