@@ -378,6 +378,12 @@ def finish_send(
         message.next_attempt_at = next_attempt(
             message.attempts, settings.retry_base_seconds, settings.retry_cap_seconds
         )
+        if outcome.ambiguous:
+            # Twilio may still be storing the request we gave up on: asking it before then
+            # finds nothing, and the message would go twice. Ask once that request has had
+            # another whole TWILIO_TIMEOUT_SECONDS to land.
+            settled = utcnow() + dt.timedelta(seconds=settings.twilio_timeout)
+            message.next_attempt_at = max(message.next_attempt_at, settled)
         log.warning("message %s: %s; retrying", submission.message_id, outcome)
         return
     # A permanent refusal (21610: the recipient opted out at the carrier; 21211: not a

@@ -157,8 +157,13 @@ class TwilioGateway:
                 )
         except TwilioRestException as exc:
             transient = exc.status == 429 or exc.status >= 500
+            # A 5xx may come after Twilio stored the message (a 429 comes before): ask it
+            # before sending again, as after a timeout.
             raise _failed(
-                f"twilio answered HTTP {exc.status}: {exc.msg}", exc.code, retry=transient
+                f"twilio answered HTTP {exc.status}: {exc.msg}",
+                exc.code,
+                retry=transient,
+                ambiguous=exc.status >= 500,
             ) from exc
         except (requests.RequestException, TwilioException) as exc:
             raise _failed(

@@ -61,9 +61,10 @@ class RasaService:
     session fixture that raised would fail every later test that uses it.
     """
 
-    def __init__(self, logs: Path, db_kind: str) -> None:
+    def __init__(self, logs: Path, db_kind: str, action_token: str) -> None:
         self.logs = logs
         self.db_kind = db_kind
+        self.action_token = action_token
         self.stack: RasaStack | None = None
         self.pg_name: str | None = None
 
@@ -84,7 +85,7 @@ class RasaService:
             DATABASE_URL=tracker_db,
             ACTION_SERVER_URL=f"{action_proxy.url}/webhook",
             # Rasa sends it with every action call; each test's action server requires it.
-            ACTION_SERVER_TOKEN=secrets.token_urlsafe(24),
+            ACTION_SERVER_TOKEN=self.action_token,
         )
         endpoints = self.logs / "endpoints.yml"
         subprocess.run(
@@ -140,8 +141,17 @@ class RasaService:
 
 
 @pytest.fixture(scope="session")
-def rasa_service(tmp_path_factory: pytest.TempPathFactory, db_kind: str) -> Iterator[RasaService]:
-    service = RasaService(tmp_path_factory.mktemp("rasa"), db_kind)
+def action_token() -> str:
+    """The secret Rasa sends the action server. One action server serves the session, and a
+    session runs a Rasa per database kind: every one of them must send the same token."""
+    return secrets.token_urlsafe(24)
+
+
+@pytest.fixture(scope="session")
+def rasa_service(
+    tmp_path_factory: pytest.TempPathFactory, db_kind: str, action_token: str
+) -> Iterator[RasaService]:
+    service = RasaService(tmp_path_factory.mktemp("rasa"), db_kind, action_token)
     yield service
     service.close()
 

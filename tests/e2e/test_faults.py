@@ -208,6 +208,22 @@ def test_worker_killed_while_twilio_is_answering_sends_once(
 
 
 @pytest.mark.both_databases  # leases, unique MessageSids and submitting rows: SQL
+def test_twilio_slow_to_take_a_message_gets_it_once(
+    megan: Handset, live_server: LiveServer, worker: Worker, rt: Runtime, settings: Settings
+) -> None:
+    # Twilio takes the message only after our request has given up waiting for it: asked at
+    # once, it would say it has no such message, and the reply would go twice.
+    _control(live_server.url, store_delay_seconds=settings.twilio_timeout + 1.5)
+    try:
+        megan.send("hello")
+        _until(lambda: _outbound(rt) and _outbound(rt)[0].twilio_sid is not None, timeout=60)
+    finally:
+        requests.delete(f"{live_server.url}/devphone/control", timeout=5)
+    assert [m["body"] for m in megan.settle(quiet=3)] == [GREETING]
+    [reply] = _outbound(rt)
+    assert reply.twilio_sid == megan.received()[0]["sid"]
+
+
 def test_web_killed_and_restarted_with_twilio_retrying_loses_and_doubles_nothing(
     settings: Settings,
     client: FlaskClient,

@@ -117,6 +117,10 @@ def create(account_sid: str) -> Response:
                     callback_statuses=["failed"],
                     callback_error_code=rules.OUTSIDE_WINDOW,
                 )
+    if faults.store_delay_seconds:
+        # Slow to take it: a client that gives up meanwhile and asks finds nothing yet.
+        time.sleep(faults.store_delay_seconds)
+        now = utcnow()
     message = DevPhoneMessage(
         sid=new_sid("MM" if media else "SM"),
         direction="to_handset",

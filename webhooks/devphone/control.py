@@ -49,6 +49,7 @@ SCHEMA: dict[str, Any] = {
             "additionalProperties": {"type": "integer", "minimum": 10000, "maximum": 99999},
         },
         "delay_seconds": {"type": "number", "minimum": 0, "maximum": 60},
+        "store_delay_seconds": {"type": "number", "minimum": 0, "maximum": 60},
         "callback_statuses": {"type": "array", "items": {"enum": STATUSES}},
         "callback_interval": {"type": "number", "minimum": 0, "maximum": 10},
         "callback_reverse": {"type": "boolean"},
@@ -67,6 +68,9 @@ class Faults:
     fail_status: int = 500
     reject: dict[str, int] = field(default_factory=dict)
     delay_seconds: float = 0.0
+    # Twilio slow to take a message: it is stored only after this long (then answered),
+    # so a client that gave up waiting and asks at once finds nothing yet.
+    store_delay_seconds: float = 0.0
     # None: the channel's own sequence (sent, delivered, and read on WhatsApp).
     callback_statuses: list[str] | None = None
     callback_interval: float = 0.3
