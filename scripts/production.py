@@ -42,7 +42,6 @@ class LocalDefaults:
     """What `production_environment` had to make up on this machine."""
 
     standin: bool  # no Twilio account is set: the stand-in runs
-    made_api_token: bool  # API_TOKEN was made here (then the banner may show it)
 
 
 def production_environment() -> LocalDefaults:
@@ -50,8 +49,7 @@ def production_environment() -> LocalDefaults:
     os.environ["APP_ENV"] = "production"
     os.environ.setdefault("DATABASE_URL", LOCAL_DATABASE_URL)
     os.environ.setdefault("REDIS_URL", LOCAL_REDIS_URL)
-    made_api_token = not os.environ.get("API_TOKEN")
-    if made_api_token or not os.environ.get("SECRET_KEY"):
+    if not os.environ.get("API_TOKEN") or not os.environ.get("SECRET_KEY"):
         made = _kept(ROOT / "var" / "prod-secrets.json", ("API_TOKEN", "SECRET_KEY"))
         for name, value in made.items():
             os.environ.setdefault(name, value)
@@ -67,7 +65,7 @@ def production_environment() -> LocalDefaults:
         os.environ["TWILIO_AUTH_TOKEN"] = made["token"]
         port = count("STANDIN_PORT", STANDIN_PORT)
         os.environ.setdefault("TWILIO_API_BASE_URL", f"http://127.0.0.1:{port}/devphone")
-    return LocalDefaults(standin, made_api_token)
+    return LocalDefaults(standin)
 
 
 def _ensure_database(url: str) -> None:

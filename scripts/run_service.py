@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     load_dotenv(ROOT / ".env")
     try:
-        local = production_environment() if args.production else LocalDefaults(False, True)
+        local = production_environment() if args.production else LocalDefaults(False)
         standin = local.standin
         settings = Settings.from_env()
         plan = layout(settings, args.production, standin)
