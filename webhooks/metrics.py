@@ -179,5 +179,6 @@ def registry(rt: Runtime) -> CollectorRegistry:
 
 
 @bp.get("/metrics")
+@bearer.requires_scope("metrics:read")
 def metrics() -> Response:
     return Response(generate_latest(registry(runtime())), content_type=CONTENT_TYPE_LATEST)

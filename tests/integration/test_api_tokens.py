@@ -64,7 +64,17 @@ def test_every_endpoint_declares_a_scope(app: Flask) -> None:
         name for name, view in api_views.items() if not getattr(view, "required_scope", None)
     ]
     assert missing == []
-    assert len(api_views) == len({(m, u.split("?")[0]) for m, u, _ in ENDPOINTS})
+    # Public: only the API's description, which serves nothing about anyone.
+    public = [n for n, v in api_views.items() if v.required_scope == bearer.PUBLIC]
+    assert [app.view_functions[n].__name__ for n in public] == ["describe"]
+    scoped = len(api_views) - len(public)
+    assert scoped == len({(m, u.split("?")[0]) for m, u, _ in ENDPOINTS})
+
+
+def test_metrics_need_the_metrics_scope(client: FlaskClient, rt: Runtime) -> None:
+    others = [s for s in api_clients.SCOPES if s != "metrics:read"]
+    assert client.get("/metrics", headers=_token(rt, "grafana", *others)).status_code == 403
+    assert client.get("/metrics", headers=_token(rt, "prom", "metrics:read")).status_code == 200
 
 
 @pytest.mark.parametrize(("method", "url", "scope"), ENDPOINTS)

@@ -23,7 +23,14 @@ from services.casework import protection
 from services.console.audit import Actor
 from services.identity import verification
 from services.runtime import Runtime
-from tests.support.console import login, make_officer, post, signed_in, waiting_victim
+from tests.support.console import (
+    login,
+    make_officer,
+    post,
+    put_on_case,
+    signed_in,
+    waiting_victim,
+)
 
 MEGAN = "+447700900321"
 GWEN = "+447700900322"
@@ -53,6 +60,7 @@ def test_safe_contact_stays_on_until_an_officer_confirms(
     conversation_id, _ = waiting_victim(client, auth, rt, MEGAN)
     victim_id, request_id = _asked_by_text(rt, conversation_id)
     signed_in(client, rt, "alys", OfficerRole.OFFICER)
+    put_on_case(rt, "alys")  # only an officer on the victim's case decides their protection
     page = client.get(f"/console/victims/{victim_id}").get_data(as_text=True)
     assert "Asked by text on" in page and "turn safe contact off" in page
     assert "not by text" in page
@@ -78,6 +86,7 @@ def test_an_officer_may_keep_safe_contact_on(
     conversation_id, _ = waiting_victim(client, auth, rt, MEGAN)
     victim_id, request_id = _asked_by_text(rt, conversation_id)
     signed_in(client, rt, "alys", OfficerRole.OFFICER)
+    put_on_case(rt, "alys")  # only an officer on the victim's case decides their protection
     assert post(client, f"/console/victims/{victim_id}/requests/{request_id}/refuse").status_code
     with rt.db.session() as session:
         assert session.get_one(Victim, victim_id).safe_contact is True
@@ -89,21 +98,21 @@ def test_an_officer_may_keep_safe_contact_on(
 def test_a_request_is_decided_only_for_its_own_victim_and_by_those_who_may_see_them(
     client: FlaskClient, auth: dict[str, str], rt: Runtime
 ) -> None:
-    megan, handoff = waiting_victim(client, auth, rt, MEGAN)
+    megan, _ = waiting_victim(client, auth, rt, MEGAN)
     gwen, _ = waiting_victim(client, auth, rt, GWEN)
     megan_id, request_id = _asked_by_text(rt, megan)
     with rt.db.session() as session:
         gwen_id = session.get_one(Conversation, gwen).victim_id
     make_officer(rt, "ifan")
     make_officer(rt, "alys")
-    # Alys takes Megan's conversation, so she is on Megan's case; then both leave the queue.
+    put_on_case(rt, "alys")  # Megan and Gwen are both on her case
     login(client, "alys")
-    assert post(client, f"/console/handoffs/{handoff}/claim").status_code == 302
-    # Gwen waits in the queue, so Alys may see her; but the request is Megan's.
+    # Alys may see Gwen, but the request is Megan's.
     wrong = post(client, f"/console/victims/{gwen_id}/requests/{request_id}/confirm")
     assert wrong.status_code == 404
     post(client, "/console/logout")
-    # Ifan is not on Megan's case, and her conversation is no longer waiting.
+    # Ifan is not on Megan's case. That her conversation waits in the queue lets him read it,
+    # not decide her protection.
     login(client, "ifan")
     refused = post(client, f"/console/victims/{megan_id}/requests/{request_id}/confirm")
     assert refused.status_code == 403
@@ -122,6 +131,7 @@ def test_a_held_identity_lock_waits_for_an_officer_to_unlock_it(
         victim_id = victim.id
         victim.identity_held, victim.identity_locks = True, 2
     signed_in(client, rt, "alys", OfficerRole.OFFICER)
+    put_on_case(rt, "alys")  # only an officer on the victim's case decides their protection
     page = client.get(f"/console/victims/{victim_id}").get_data(as_text=True)
     assert "Locked until an officer unlocks it" in page
     assert "1984" not in page and "02/03" not in page  # never the date of birth
@@ -147,6 +157,7 @@ def test_a_days_lock_shows_when_it_ends(
         victim.identity_locks = 1
         victim.identity_locked_until = utcnow() + dt.timedelta(hours=3)
     signed_in(client, rt, "alys", OfficerRole.OFFICER)
+    put_on_case(rt, "alys")  # only an officer on the victim's case decides their protection
     page = client.get(f"/console/victims/{victim_id}").get_data(as_text=True)
     assert "Locked until " in page and "unlock the identity check" in page
 
@@ -163,6 +174,7 @@ def test_handing_back_or_closing_ends_a_verification(
             conversation.verified_until = utcnow() + dt.timedelta(minutes=50)
             verification.ask(conversation, utcnow())
     signed_in(client, rt, "alys", OfficerRole.OFFICER)
+    put_on_case(rt, "alys")  # only an officer on the victim's case decides their protection
     for handoff in (megan_handoff, gwen_handoff):
         assert post(client, f"/console/handoffs/{handoff}/claim").status_code == 302
     assert post(client, f"/console/conversations/{megan}/hand-back").status_code == 302
@@ -179,6 +191,7 @@ def test_an_officer_sets_any_setting_either_way_audited_as_theirs(
     conversation_id, _ = waiting_victim(client, auth, rt, MEGAN)
     victim_id, request_id = _asked_by_text(rt, conversation_id)
     signed_in(client, rt, "alys", OfficerRole.OFFICER)
+    put_on_case(rt, "alys")  # only an officer on the victim's case decides their protection
     page = client.get(f"/console/victims/{victim_id}").get_data(as_text=True)
     assert "Change settings" in page and "not by text" in page
     form = {

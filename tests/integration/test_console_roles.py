@@ -39,8 +39,10 @@ ROUTES = [
     ("POST", "/console/accounts/1", {SUPERVISOR, ADMIN}),
     ("POST", "/console/cases", {OFFICER, SUPERVISOR}),
     ("POST", "/console/conversations/{c}/notes", {OFFICER, SUPERVISOR}),
-    ("POST", "/console/victims/{v}/identity/unlock", {OFFICER, SUPERVISOR}),
-    ("POST", "/console/victims/{v}/requests/999/refuse", {OFFICER, SUPERVISOR}),  # 404
+    # Protection is decided by an officer on the victim's case (test_console_protection.py);
+    # this officer only sees the victim through the queue.
+    ("POST", "/console/victims/{v}/identity/unlock", {SUPERVISOR}),
+    ("POST", "/console/victims/{v}/requests/999/refuse", {SUPERVISOR}),  # 404
     ("POST", "/console/victims/{v}/settings", {OFFICER, SUPERVISOR}),  # 400: no fields
     ("POST", "/console/handoffs/{h}/claim", {OFFICER, SUPERVISOR}),
 ]

@@ -30,6 +30,8 @@ from tests.support.console import post, signed_in
 from tests.support.factories import NO_QUIET_HOURS, VICTIM, new_case
 
 PHONE = "+447700900311"
+# The API audits under the calling token's name (services/console/audit.py).
+API_ACTOR = "api:API_TOKEN"
 FIRST, SECOND = "CR-KNOWN-1", "CR-KNOWN-2"
 CSV_HEADER = (
     "case_ref,crime_type,officer_in_charge,name,phone,channel,language,date_of_birth,"
@@ -84,7 +86,7 @@ def _by_api(client: FlaskClient, auth: dict[str, str], rt: Runtime, app: Flask, 
         {"field": "frequency", "requested": 7, "in_force": 28},
         {"field": "language", "requested": "cy", "in_force": "en"},
     ]
-    return "api"
+    return API_ACTOR
 
 
 def _by_console(
@@ -164,7 +166,7 @@ def test_a_known_person_keeps_the_stricter_settings_whoever_registers_them(
         registered = session.scalars(
             select(AuditEvent).where(AuditEvent.action == AuditAction.REGISTER_VICTIM)
         ).all()
-        assert [e.actor for e in registered] == ["api", actor]
+        assert [e.actor for e in registered] == [API_ACTOR, actor]
 
 
 def test_registration_never_lowers_safe_contact_or_enhanced_rights(

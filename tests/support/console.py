@@ -148,3 +148,17 @@ def _cases(rt: Runtime) -> set[str]:
 
     with rt.db.session() as session:
         return set(session.scalars(select(Case.case_ref)))
+
+
+def put_on_case(rt: Runtime, username: str, case_ref: str = "CR-CONSOLE-1") -> None:
+    """Put an officer on a case, as a supervisor does in the console (the officer then sees
+    the case's victims: services/console/access.py)."""
+    from sqlalchemy import select
+
+    from models import Case, Officer
+    from services.console import access
+
+    with rt.db.session() as session:
+        officer = session.scalars(select(Officer).where(Officer.username == username)).one()
+        case = session.scalars(select(Case).where(Case.case_ref == case_ref)).one()
+        access.put_on_case(session, officer, case.id)
