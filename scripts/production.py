@@ -49,12 +49,18 @@ def production_environment() -> LocalDefaults:
     os.environ["APP_ENV"] = "production"
     os.environ.setdefault("DATABASE_URL", LOCAL_DATABASE_URL)
     os.environ.setdefault("REDIS_URL", LOCAL_REDIS_URL)
-    if not os.environ.get("API_TOKEN") or not os.environ.get("SECRET_KEY"):
-        made = _kept(ROOT / "var" / "prod-secrets.json", ("API_TOKEN", "SECRET_KEY"))
+    # ACTION_SERVER_TOKEN: what Rasa shows the action server (docs/SAFETY.md, "Internal
+    # services"); on one machine nobody else needs to know it.
+    made_here = ("API_TOKEN", "SECRET_KEY", "ACTION_SERVER_TOKEN")
+    if not all(os.environ.get(name) for name in made_here):
+        made = _kept(ROOT / "var" / "prod-secrets.json", made_here)
         for name, value in made.items():
             os.environ.setdefault(name, value)
     standin = not os.environ.get("TWILIO_ACCOUNT_SID")
     if standin:
+        # No real Twilio calls us: the service is reached on the loopback, by the stand-in.
+        # A real account keeps needing its public https address (Settings fails closed).
+        os.environ.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{count('PORT', 5000)}")
         # Credentials for the stand-in alone: a Twilio-shaped account SID, a random token.
         made = _kept(
             ROOT / "var" / "twilio-standin.json",

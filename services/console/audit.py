@@ -46,6 +46,17 @@ CSV_IMPORT = Actor("cli:import-cases")
 SERVICE = Actor("service")
 
 
+def _storable(text: str) -> str:
+    """`text` with control characters and lone surrogates written as escapes ("\\x00"), so the
+    trail shows what was sent and every database can store it (PostgreSQL refuses NUL)."""
+    return "".join(
+        c
+        if c.isprintable() and not 0xD800 <= ord(c) <= 0xDFFF
+        else c.encode("unicode_escape", "backslashreplace").decode("ascii")
+        for c in text
+    )
+
+
 def record(
     session: Session,
     officer: Officer | None,
@@ -61,12 +72,12 @@ def record(
     event = AuditEvent(
         at=utcnow(),
         officer_id=officer.id if officer is not None else None,
-        actor=(actor or (officer.username if officer is not None else "?"))[:64],
+        actor=_storable(actor or (officer.username if officer is not None else "?"))[:64],
         action=action,
         victim_id=victim_id,
         conversation_id=conversation_id,
         case_id=case_id,
-        detail=detail[:500],
+        detail=_storable(detail)[:500],
     )
     session.add(event)
     return event

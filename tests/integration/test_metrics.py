@@ -18,7 +18,6 @@ from services.operations import heartbeats
 from services.runtime import Runtime
 from services.settings import Settings
 from tests.support.clock import FakeClock
-from webhooks import bearer
 from tests.support.factories import (
     NO_QUIET_HOURS,
     inbound_form,
@@ -26,6 +25,7 @@ from tests.support.factories import (
     new_victim,
     signed_post,
 )
+from webhooks import bearer
 
 CASE = "CR-2026-0700"
 

@@ -28,6 +28,8 @@ def run_prod(**env: str) -> subprocess.CompletedProcess[str]:
             SECRET_KEY="checks-secret",
             TWILIO_ACCOUNT_SID="AC" + "ab" * 16,
             TWILIO_AUTH_TOKEN="checks-auth-token",
+            # A real Twilio account needs the public https address Twilio calls.
+            PUBLIC_BASE_URL="https://victims.example.police.uk",
             **env,
         ),
         capture_output=True,
@@ -40,6 +42,32 @@ def test_production_refuses_sqlite() -> None:
     done = run_prod(DATABASE_URL="sqlite:////tmp/never-created.db", REDIS_URL="redis://x:1/0")
     assert done.returncode == 1
     assert "runs on PostgreSQL: set DATABASE_URL" in done.stderr
+
+
+def test_a_trial_with_nothing_set_gets_past_the_settings() -> None:
+    """On a fresh machine `make run-prod` makes its own secrets and, with no Twilio account
+    (the stand-in), is reached on the loopback: the first refusal is a real check."""
+    env = base_env(DATABASE_URL="sqlite:////tmp/never-created.db", REDIS_URL="redis://x:1/0")
+    for name in (
+        "API_TOKEN",
+        "SECRET_KEY",
+        "ACTION_SERVER_TOKEN",
+        "PUBLIC_BASE_URL",
+        "TWILIO_ACCOUNT_SID",
+        "TWILIO_AUTH_TOKEN",
+        "APP_ENV",
+    ):
+        env.pop(name, None)
+    done = subprocess.run(
+        [str(APP_PY), "-m", "scripts.run_service", "--production"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "runs on PostgreSQL: set DATABASE_URL" in done.stderr, done.stderr
 
 
 def test_production_says_when_redis_does_not_answer() -> None:
