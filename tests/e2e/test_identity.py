@@ -250,7 +250,8 @@ def test_a_verification_ends_at_hand_back_and_at_stop(
     # STOP, then START: whoever texts again proves it again.
     chat.say("STOP")
     chat.say("START")
-    assert chat.say("any update on my case?") == [response("utter_ask_update_dob", "en")]
+    # In other words: the same text a fourth time in ten minutes is left to an officer.
+    assert chat.say("any news on my case?") == [response("utter_ask_update_dob", "en")]
     with rt.db.session() as session:
         address = channel_address(Channel.SMS, MEGAN)
         talk = session.scalars(select(Conversation).where(Conversation.address == address)).one()

@@ -19,8 +19,10 @@ from models import (
     Language,
     Message,
     MessageStatus,
+    utcnow,
 )
 from services.conversations import processing
+from services.identity import dates, verification
 from services.language.texts import text
 from services.messaging.rasa import BotAnswer, RasaUnavailable
 from services.runtime import Runtime
@@ -215,6 +217,28 @@ def test_the_same_text_again_and_again_is_left_to_an_officer_after_the_third(
     # Another text is answered, and so is the same one once the window has passed.
     _deliver(client, settings, phone, "help me with my case" if language == "en" else "diolch")
     assert isinstance(_turn(rt, phone), processing.BotRequest)
+
+
+def test_dates_of_birth_are_never_taken_for_an_auto_responder(
+    client: FlaskClient, settings: Settings, rt: Runtime, clock: FakeClock, victims: None
+) -> None:
+    # Every answer to the date-of-birth question is stored as the same mark, whatever date
+    # it held: a victim confirming it a fourth time is no machine repeating itself.
+    _deliver(client, settings, MEGAN, "any update on my case?")
+    first = _turn(rt, MEGAN)
+    assert isinstance(first, processing.BotRequest)
+    _answer(rt, first, BotAnswer(["What is your date of birth?"]))
+    for given in ("02/03/1984", "2 March 1984", "02.03.1984", "2/3/84", "1984-03-02"):
+        with rt.db.session() as session:
+            talk = session.scalars(select(Conversation).where(Conversation.address == MEGAN))
+            verification.ask(talk.one(), utcnow())
+        _deliver(client, settings, MEGAN, given)
+        request = _turn(rt, MEGAN)
+        assert isinstance(request, processing.BotRequest), given
+        assert request.body == dates.MARK
+        _answer(rt, request, BotAnswer(["Thank you."]))
+        clock.advance(seconds=20)
+    assert _handoffs(rt) == []
 
 
 def test_danger_repeated_is_answered_every_time(
