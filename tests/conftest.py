@@ -75,8 +75,9 @@ def databases_for(node: pytest.Item | pytest.Function | Any) -> tuple[str, ...]:
     """The databases a test runs on (DEVELOPERS.md, "Tests").
 
     TEST_DATABASE=sqlite or postgresql runs every test on that one. Unset (what `make test`
-    does), a test marked `both_databases` runs on both, and any other test that uses a
-    database runs on SQLite; a test that uses none runs once, whatever is set.
+    does), a test marked `both_databases` runs on both, one marked `postgresql_only` on
+    PostgreSQL, and any other test that uses a database runs on SQLite; a test that uses
+    none runs once, whatever is set.
     """
     chosen = os.environ.get("TEST_DATABASE", "")
     if chosen in DATABASES:
@@ -85,6 +86,8 @@ def databases_for(node: pytest.Item | pytest.Function | Any) -> tuple[str, ...]:
         raise pytest.UsageError(
             f"TEST_DATABASE must be sqlite, postgresql or unset, not {chosen!r}"
         )
+    if node.get_closest_marker("postgresql_only"):
+        return ("postgresql",)
     if node.get_closest_marker("both_databases"):
         return DATABASES
     return ("sqlite",)

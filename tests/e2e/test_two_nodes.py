@@ -194,6 +194,7 @@ def _text(node: Node, phone: str, body: str) -> None:
     assert answer.status_code == 200, answer.text
 
 
+@pytest.mark.postgresql_only  # several nodes on one database: make test runs it
 def test_a_node_killed_mid_burst_loses_nothing_and_doubles_nothing(
     db_kind: str,
     database_url: str,
@@ -202,7 +203,7 @@ def test_a_node_killed_mid_burst_loses_nothing_and_doubles_nothing(
     tmp_path: Path,
 ) -> None:
     if db_kind != "postgresql":
-        pytest.skip("several nodes share one PostgreSQL (TEST_DATABASE=postgresql)")
+        pytest.skip("several nodes share one PostgreSQL (TEST_DATABASE=sqlite asked for SQLite)")
     require_built()
     standin_server, standin_db = standin
     env = {
