@@ -304,7 +304,7 @@ def compliance(
     overall = Tally()
     # Every event type the Code covers is shown, with zeros when it had none.
     by_type: dict[str | None, Tally] = {
-        t.value: Tally() for t in EventType if t in deadlines.CODE_EVENTS
+        t.value: Tally() for t in EventType if t in deadlines.code_events()
     }
     late: list[LateNotification] = []
     for id_, victim_id, status, due_by, sent_at, case_ref, event_type in rows:

@@ -32,7 +32,7 @@ from tests.support.factories import new_case, new_victim
 pytestmark = pytest.mark.both_databases
 
 LONDON = ZoneInfo("Europe/London")
-ALL_CODE_TYPES = [t.value for t in EventType if t in deadlines.CODE_EVENTS]
+ALL_CODE_TYPES = [t.value for t in EventType if t in deadlines.code_events()]
 TALLY_KEYS = {"count", "within", "late", "open", "suppressed", "excluded", "share"}
 LATE_KEYS = {
     "id",
