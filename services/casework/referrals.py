@@ -106,9 +106,10 @@ def unsent(session: Session) -> list[Referral]:
 def flag_overdue(session: Session, now: dt.datetime | None = None) -> list[Referral]:
     """Raise a high-priority handoff, once, for each referral still unsent at its limit.
 
-    Each is claimed by a conditional UPDATE of `overdue_handoff_id` before anything else, so
-    however many processes run it the handoff is raised once. The handoff is on the victim's
-    conversation, where officers look (an open one there is raised to high instead).
+    Each is claimed by a conditional UPDATE of its row (still unsent and unflagged) before
+    anything else, so however many processes run it the handoff is raised once. The handoff
+    is on the victim's conversation, where officers look (an open one there is raised to
+    high instead).
     """
     now = now or utcnow()
     due = list(
@@ -129,6 +130,22 @@ def flag_overdue(session: Session, now: dt.datetime | None = None) -> list[Refer
         victim = referral.victim
         if victim.erased_at is not None:
             continue
+        # The claim is the first write: on SQLite a transaction that writes first sees all
+        # that was committed before it (one that read first and writes later fails when
+        # another writer came between); on PostgreSQL a second scheduler's same UPDATE waits
+        # for the row, then finds it claimed. It changes nothing until the handoff is set.
+        claimed = rows_updated(
+            session,
+            update(Referral)
+            .where(
+                Referral.id == referral.id,
+                Referral.overdue_handoff_id.is_(None),
+                Referral.sent_at.is_(None),
+            )
+            .values(overdue_handoff_id=Referral.overdue_handoff_id),
+        )
+        if not claimed:
+            continue  # raised by another scheduler a moment ago, or sent meanwhile
         conversation = session.get_one(
             Conversation, inbound.conversation_id_for(session, victim.address)
         )
@@ -136,19 +153,15 @@ def flag_overdue(session: Session, now: dt.datetime | None = None) -> list[Refer
             # A victim who has never written: the conversation learns whose it is here, so
             # the handoff names them.
             conversation.victim = victim
-        nested = session.begin_nested()
         handoff = handoffs.open_handoff(session, conversation, HandoffPriority.HIGH, OVERDUE_REASON)
         session.flush()
-        claimed = rows_updated(
+        rows_updated(
             session,
             update(Referral)
-            .where(Referral.id == referral.id, Referral.overdue_handoff_id.is_(None))
+            .where(Referral.id == referral.id)
             .values(overdue_handoff_id=handoff.id),
         )
-        if not claimed:
-            nested.rollback()  # raised by another scheduler a moment ago: undo ours
-            continue
-        nested.commit()
+        referral.overdue_handoff_id = handoff.id
         log.warning(
             "referral %s overdue since %s: handoff %s", referral.id, referral.due_by, handoff.id
         )
