@@ -4,6 +4,9 @@ effect; a bad file stops start-up; Right 3's acknowledgement; Right 6's Right to
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -206,3 +209,22 @@ def test_in_safe_contact_a_no_further_action_says_only_there_is_an_update(
         body = notifications.body(session.get_one(Notification, planned["id"]))
     assert "review" not in body.lower() and case_ref not in body
     assert "There is an update for you" in body
+
+
+@pytest.mark.parametrize("process", ["scheduler", "workers"])
+def test_a_bad_file_stops_the_scheduler_and_the_workers_too(
+    database_url: str, tmp_path: Path, process: str
+) -> None:
+    path = _force_file(tmp_path, standard=5, enhanced=0)
+    env = {**os.environ, "DATABASE_URL": database_url, "VICTIMS_CODE_FILE": str(path)}
+    done = subprocess.run(
+        [sys.executable, "-m", process],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert done.returncode != 0
+    assert "duty 'right_6_update', field 'working_days.enhanced'" in done.stderr
+    assert str(path) in done.stderr
