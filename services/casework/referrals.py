@@ -28,6 +28,7 @@ from models import (
 from models.db import rows_updated
 from services.casework.cases import find_case
 from services.casework.notifications import iso
+from services.casework.scheduled_updates import MAX_ID
 from services.console import handoffs
 from services.errors import Conflict, NotFound
 from services.messaging import inbound
@@ -46,7 +47,8 @@ def due_by(consent_at: dt.datetime, enhanced_rights: bool) -> dt.datetime:
 
 def find(session: Session, referral_id: int) -> Referral:
     """The referral, or NotFound."""
-    referral = session.get(Referral, referral_id)
+    # An id beyond the column is no row (PostgreSQL would refuse the query: a 500).
+    referral = session.get(Referral, referral_id) if 1 <= referral_id <= MAX_ID else None
     if referral is None:
         raise NotFound(f"no referral {referral_id}")
     return referral

@@ -30,6 +30,7 @@ from models import (
 from models.reviews import TRANSITIONS
 from services.casework.cases import find_case
 from services.casework.notifications import iso
+from services.casework.scheduled_updates import MAX_ID
 from services.console import handoffs
 from services.errors import Conflict, NotFound
 from services.victims_code import deadlines, duties
@@ -73,7 +74,8 @@ def request(
 
 def find(session: Session, review_id: int) -> ReviewRequest:
     """The request, or NotFound."""
-    review = session.get(ReviewRequest, review_id)
+    # An id beyond the column is no row (PostgreSQL would refuse the query: a 500).
+    review = session.get(ReviewRequest, review_id) if 1 <= review_id <= MAX_ID else None
     if review is None:
         raise NotFound(f"no review request {review_id}")
     return review
