@@ -59,6 +59,7 @@ from models.officers import (
     Throttle,
 )
 from models.protection import RequestStatus, Setting, SettingRequest
+from models.reviews import ReviewRequest, ReviewStatus
 from models.scheduling import apscheduler_jobs
 
 __all__ = [
@@ -100,6 +101,8 @@ __all__ = [
     "NotificationStatus",
     "Referral",
     "RequestStatus",
+    "ReviewRequest",
+    "ReviewStatus",
     "Officer",
     "OfficerNote",
     "OfficerRole",

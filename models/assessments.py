@@ -116,9 +116,26 @@ class Referral(Base):
     # The officer in charge is told through the handoff queue.
     handoff_id: Mapped[int | None] = mapped_column(ForeignKey("handoffs.id"))
     told_officer_at: Mapped[Timestamp | None]
+    # The Code's Right 4: the referral must reach the service before `due_by` (exclusive; the
+    # limit in config/victims_code.yml, right_4_referral). None for a referral recorded before
+    # the limit was tracked.
+    due_by: Mapped[Timestamp | None] = mapped_column(index=True)
+    # When it reached the service, and who said so (an officer in the console, or a case
+    # system through the API: "officer:<username>" or "api:<client>").
+    sent_at: Mapped[Timestamp | None]
+    sent_by: Mapped[str | None] = mapped_column(String(200))
+    # The handoff raised once when it went past `due_by` unsent (the scheduler's job).
+    overdue_handoff_id: Mapped[int | None] = mapped_column(ForeignKey("handoffs.id"))
 
     victim: Mapped[Victim] = relationship()
     case: Mapped[Case | None] = relationship()
+
+    @property
+    def within_code(self) -> bool | None:
+        """Whether it was sent before its Right 4 limit; None when unsent or without one."""
+        if self.due_by is None or self.sent_at is None:
+            return None
+        return self.sent_at < self.due_by
 
 
 def answered(assessment: NeedsAssessment) -> dict[NeedsQuestion, NeedsAnswer]:

@@ -95,8 +95,12 @@ class Notification(Base):
     # on two schedulers for a moment during a failover: this key makes the second plan fail.
     dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
     kind: Mapped[NotificationKind] = mapped_column(enum_column(NotificationKind))
-    # The Victims' Code limit (exclusive); None when the Code sets none (a welcome).
+    # The Victims' Code limit (exclusive); None when the Code sets none (a welcome that does
+    # not acknowledge the report).
     due_by: Mapped[Timestamp | None]
+    # The Code duty it meets (a key of config/victims_code.yml: right_6_update,
+    # right_to_review_offer, right_3_acknowledgement); None when it meets none.
+    duty: Mapped[str | None] = mapped_column(String(40))
     send_at: Mapped[Timestamp]
     status: Mapped[NotificationStatus] = mapped_column(
         enum_column(NotificationStatus), default=NotificationStatus.PENDING

@@ -268,6 +268,14 @@ class AuditAction(enum.StrEnum):
     READ_NOTIFICATIONS = "read_notifications"
     READ_HANDOFFS = "read_handoffs"
     READ_SCHEDULED_UPDATES = "read_scheduled_updates"
+    READ_REFERRALS = "read_referrals"
+    READ_REVIEWS = "read_reviews"
+    # The Victims' Code duties met by an act (issue 14): a referral reached its service
+    # (Right 4); a request for a review was made, acknowledged, decided.
+    MARK_REFERRAL_SENT = "mark_referral_sent"
+    REQUEST_REVIEW = "request_review"
+    ACKNOWLEDGE_REVIEW = "acknowledge_review"
+    DECIDE_REVIEW = "decide_review"
     # An API call that its endpoint did not audit in its own terms (a safety net).
     API_CALL = "api_call"
     # Anything refused: a page or an API call the actor may not use, a registration of a

@@ -14,7 +14,7 @@ import datetime as dt
 import logging
 
 from models import utcnow
-from services.casework import notifications
+from services.casework import notifications, referrals
 from services.console import handoffs
 from services.messaging import wake
 from services.operations import heartbeats
@@ -88,6 +88,16 @@ def flag_overdue_handoffs() -> None:
         wake.nudge(rt.settings.worker_wake_addr)
 
 
+def flag_overdue_referrals() -> None:
+    """Raise a handoff, once, for each consented referral not sent within the Code's Right 4
+    limit (services/casework/referrals.py)."""
+    rt = _rt()
+    with rt.db.session() as session:
+        flagged = referrals.flag_overdue(session, utcnow())
+    if flagged:
+        log.warning("%d support referrals passed their Right 4 limit unsent", len(flagged))
+
+
 def purge_expired() -> None:
     """Delete what has passed its time in the retention schedule (config/retention.yml),
     Rasa's tracker included; the purge audits how much it deleted."""
@@ -105,6 +115,8 @@ def every(rt: Runtime) -> dict[str, float]:
         "plan_check_ins": planning,
         "plan_needs_invitations": planning,
         "flag_overdue_handoffs": 30.0,
+        # A referral's limit is a midnight: a minute late at most is enough.
+        "flag_overdue_referrals": 60.0,
         # Retention is counted in days: once an hour keeps every limit to within the hour.
         "purge_expired": 3600.0,
     }

@@ -23,6 +23,7 @@ from models.scheduling import JOBS_TABLE
 from scheduler import jobs
 from scheduler.lock import ActiveLock, lock_for
 from services import logs
+from services.casework import notifications
 from services.messaging import leases
 from services.operations import heartbeats
 from services.privacy import retention
@@ -125,6 +126,8 @@ def main() -> None:
     logs.configure(settings.production)
     # A retention file that cannot be used stops the scheduler here, not at its first purge.
     retention.load(settings.retention_file)
+    # So does a Victims' Code file that cannot be used, before any limit is computed with it.
+    notifications.load_victims_code(settings.victims_code_file)
     rt = Runtime(settings)
     service = SchedulerService(rt)
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -140,6 +140,9 @@ class Settings:
     console_max_hours: float = 12.0
     # How long each kind of personal data is kept (services/privacy/retention.py).
     retention_file: Path = ROOT / "config" / "retention.yml"
+    # The Victims' Code duties and their limits (services/victims_code/duties.py reads the
+    # same variable, VICTIMS_CODE_FILE); checked at every process's start.
+    victims_code_file: Path = ROOT / "config" / "victims_code.yml"
     # Rasa's tracker store, which retention and erasure reach into: None means where
     # `make run` puts it for this database (tracker_store_url); see tracker_url().
     rasa_tracker_url: str | None = None
@@ -271,6 +274,9 @@ class Settings:
             console_max_hours=_float("CONSOLE_MAX_HOURS", 12.0),
             retention_file=Path(
                 _env("RETENTION_FILE", str(ROOT / "config" / "retention.yml")) or ""
+            ),
+            victims_code_file=Path(
+                _env("VICTIMS_CODE_FILE", str(ROOT / "config" / "victims_code.yml")) or ""
             ),
             max_content_length=int(_float("MAX_CONTENT_LENGTH", 256 * 1024)),
             proxy_hops=int(_float("PROXY_HOPS", 0)),

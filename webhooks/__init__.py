@@ -10,6 +10,7 @@ from flask import Flask, Response, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from services import logs
+from services.casework import notifications
 from services.conversations import safety
 from services.privacy import retention
 from services.runtime import Runtime, runtime
@@ -24,12 +25,13 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     """Build the app; nothing connects or starts until here.
 
-    Fails closed: settings that production refuses (services/settings.py) and a retention
-    file that cannot be used stop it here, before it serves anything.
+    Fails closed: settings that production refuses (services/settings.py), and a retention
+    or Victims' Code file that cannot be used, stop it here, before it serves anything.
     """
     settings = settings or Settings.from_env()
     logs.configure(settings.production)
     retention.load(settings.retention_file)
+    notifications.load_victims_code(settings.victims_code_file)
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=settings.secret_key,

@@ -15,8 +15,16 @@ from flask.blueprints import BlueprintSetupState
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from models import AuditAction, HandoffStatus, NotificationKind
-from services.casework import attach_requests, cases, notifications, reports, scheduled_updates
+from models import AuditAction, HandoffStatus, NotificationKind, utcnow
+from services.casework import (
+    attach_requests,
+    cases,
+    notifications,
+    referrals,
+    reports,
+    reviews,
+    scheduled_updates,
+)
 from services.casework.cases import KnownVictim
 from services.console import handoffs
 from services.errors import Conflict, InvalidField, NotFound
@@ -247,6 +255,60 @@ def list_notifications(case_ref: str) -> Response:
         case = cases.find_case(session, case_ref)
         audited(session, AuditAction.READ_NOTIFICATIONS, case_id=case.id, detail=case.case_ref)
         body = [notifications.as_json(n) for n in notifications.for_case(session, case)]
+    return jsonify(body)
+
+
+@bp.get("/cases/<case_ref>/referrals")
+@requires_scope("cases:read")
+def list_case_referrals(case_ref: str) -> Response:
+    """The referrals of the victims on a case, against the Code's Right 4 limit."""
+    with runtime().db.session() as session:
+        found = referrals.for_case(session, case_ref)
+        case = cases.find_case(session, case_ref)
+        audited(session, AuditAction.READ_REFERRALS, case_id=case.id, detail=case.case_ref)
+        now = utcnow()
+        body = [referrals.as_json(r, now) for r in found]
+    return jsonify(body)
+
+
+@bp.get("/referrals")
+@requires_scope("cases:read")
+def list_referrals() -> Response:
+    """Every referral not yet marked sent, the soonest due first: a case system's work list."""
+    with runtime().db.session() as session:
+        now = utcnow()
+        body = [referrals.as_json(r, now) for r in referrals.unsent(session)]
+        audited(session, AuditAction.READ_REFERRALS, detail=f"unsent: {len(body)}")
+    return jsonify(body)
+
+
+@bp.post("/referrals/<int:referral_id>/sent")
+@requires_scope("cases:write")
+def mark_referral_sent(referral_id: int) -> Response:
+    """The referral reached its support service (the Code's Right 4): now, by this caller."""
+    with runtime().db.session() as session:
+        referral = referrals.mark_sent(session, referral_id, caller().actor)
+        audited(
+            session,
+            AuditAction.MARK_REFERRAL_SENT,
+            victim_id=referral.victim_id,
+            case_id=referral.case_id,
+            detail=f"referral #{referral.id}",
+        )
+        body = referrals.as_json(referral)
+    return jsonify(body)
+
+
+@bp.get("/cases/<case_ref>/reviews")
+@requires_scope("cases:read")
+def list_case_reviews(case_ref: str) -> Response:
+    """The requests for a review by the victims on a case, against the scheme's limits."""
+    with runtime().db.session() as session:
+        found = reviews.for_case(session, case_ref)
+        case = cases.find_case(session, case_ref)
+        audited(session, AuditAction.READ_REVIEWS, case_id=case.id, detail=case.case_ref)
+        now = utcnow()
+        body = [reviews.as_json(r, now) for r in found]
     return jsonify(body)
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from models import Direction, Message, MessageStatus, utcnow
 from services import logs
+from services.casework import notifications
 from services.casework.notifications import BULK_PRIORITY
 from services.conversations import processing
 from services.messaging import leases, outbox, wake
@@ -187,6 +188,8 @@ def main() -> None:
     """Entry point of `python -m workers` (any number may run)."""
     settings = Settings.from_env()
     logs.configure(settings.production)
+    # A Victims' Code file that cannot be used stops the worker before it settles anything.
+    notifications.load_victims_code(settings.victims_code_file)
     rt = Runtime(settings)
     worker = Worker(rt)
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -11,6 +11,7 @@ from bot.actions.language import ActionSwitchLanguage
 from bot.actions.needs import ActionNeedsDone, ActionStartNeeds, ValidateNeedsForm
 from bot.actions.officer import ActionTalkToOfficer
 from bot.actions.preferences import ActionChangePreferences, ValidatePreferencesForm
+from bot.actions.review import ActionRequestReview
 from bot.actions.rights import ActionComplaint, ActionRights
 from bot.actions.session import ActionSessionStart
 from bot.actions.support import ActionSupport
@@ -26,6 +27,7 @@ __all__ = [
     "ActionFallback",
     "ActionNeedsDone",
     "ActionReportDanger",
+    "ActionRequestReview",
     "ActionRights",
     "ActionSessionStart",
     "ActionStartNeeds",

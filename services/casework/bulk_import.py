@@ -59,6 +59,8 @@ OPTIONAL = (
     "quiet_start",
     "quiet_end",
     "safe_contact",
+    # The Code's Right 3: the welcome serves as the written acknowledgement of the report.
+    "acknowledges_report",
 )
 COLUMNS = REQUIRED + OPTIONAL
 BATCH_ROWS = 100
@@ -243,7 +245,7 @@ def _payloads(row: Row) -> tuple[dict[str, Any], dict[str, Any]]:
         "date_of_birth": _date(cells["date_of_birth"]),
     }
     # An empty cell asks for nothing: a new victim gets "no", a known one keeps theirs.
-    for flag in ("enhanced_rights", "safe_contact"):
+    for flag in ("enhanced_rights", "safe_contact", "acknowledges_report"):
         if cells.get(flag):
             victim[flag] = _flag(cells[flag], flag)
     if every := cells.get("update_every_days"):

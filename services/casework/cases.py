@@ -212,7 +212,9 @@ def register_victim(
     contact and enhanced rights only go up; services/casework/protection.stricter), each
     change audited as `by`'s. The API, the console and the CSV import all come here. Who
     may reuse a registered victim is the caller's to decide first (an officer only one they
-    may see: services/casework/attach_requests.py). Raises InvalidField, NotFound (the case)
+    may see: services/casework/attach_requests.py). `acknowledges_report: true` makes the
+    welcome the Code's Right 3 acknowledgement (notifications.plan_welcome). Raises
+    InvalidField, NotFound (the case)
     and KnownVictim (another person's phone, or on the case already).
     """
     case = find_case(session, case_ref)
@@ -242,6 +244,8 @@ def register_victim(
         Setting.QUIET_HOURS: quiet_hours,
         Setting.SAFE_CONTACT: _flag(payload, "safe_contact"),
     }
+    # The Code's Right 3: the welcome is the written acknowledgement of the report.
+    acknowledges_report = _flag(payload, "acknowledges_report")
     # What the caller asked for; a setting left out asks for nothing.
     asked = {s: v for s, v in settings.items() if _FIELD[s] in payload or s in _REQUIRED}
 
@@ -292,7 +296,7 @@ def register_victim(
         detail=registration.summary(),
     )
     # Welcomed once per case: each welcome names its own case (unless safe contact is on).
-    notifications.plan_welcome(session, case, victim)
+    notifications.plan_welcome(session, case, victim, acknowledges_report)
     return registration
 
 

@@ -18,8 +18,10 @@ first write, and only the worker whose UPDATE changed the row writes the message
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import logging
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import ColumnElement, String, Table, cast, func, or_, select, update
@@ -50,11 +52,12 @@ from models.db import Database, insert_ignoring_duplicate, rows_updated
 from models.messaging import NOT_DELIVERED
 from models.notifications import may_move
 from services.console import handoffs
-from services.language.texts import text
+from services.language import wording
+from services.language.texts import TEXTS, text
 from services.messaging import inbound, outbox
 from services.messaging.segments import MAX_BODY
 from services.messaging.templates import Templates, Unfit
-from services.victims_code import deadlines
+from services.victims_code import deadlines, duties
 
 log = logging.getLogger(__name__)
 
@@ -86,10 +89,18 @@ def _plan(
     scheduled: ScheduledUpdate | None = None,
     not_before: dt.datetime | None = None,
     dedupe_key: str | None = None,
+    duty: duties.Duty | None = None,
+    duty_started: dt.datetime | None = None,
 ) -> Notification | None:
-    """Plan one notification; None when `dedupe_key` shows it was planned already."""
+    """Plan one notification; None when `dedupe_key` shows it was planned already.
+
+    With `duty` (a Code duty it meets), its `due_by` is the duty's limit counted from
+    `duty_started` (the event's time for an event; now otherwise)."""
     now = utcnow()
-    due_by = deadlines.due_by(event.occurred_at, victim.enhanced_rights) if event else None
+    due_by = None
+    if duty is not None:
+        started = duty_started or (event.occurred_at if event else now)
+        due_by = deadlines.due_by(started, victim.enhanced_rights, duty)
     notification = Notification(
         victim_id=victim.id,
         case_id=case.id,
@@ -98,6 +109,7 @@ def _plan(
         dedupe_key=dedupe_key,
         kind=kind,
         due_by=due_by,
+        duty=duty.key.value if duty else None,
         send_at=_send_time(victim, now, not_before or now, due_by),
         status=NotificationStatus.PENDING,
         created_at=now,
@@ -119,9 +131,17 @@ def _send_time(
     return deadlines.next_send_time(now, not_before, due_by, victim.quiet_start, victim.quiet_end)
 
 
-def plan_welcome(session: Session, case: Case, victim: Victim) -> Notification:
-    """The welcome for a victim just put on a case."""
-    notification = _plan(session, victim, case, NotificationKind.WELCOME)
+def plan_welcome(
+    session: Session, case: Case, victim: Victim, acknowledges_report: bool = False
+) -> Notification:
+    """The welcome for a victim just put on a case.
+
+    With `acknowledges_report` (the case system says the welcome serves as the Code's Right 3
+    written acknowledgement of the report), it carries what the Code lists, within the
+    safe-contact rules, and is recorded as that duty's notification with its limit
+    (config/victims_code.yml, right_3_acknowledgement)."""
+    duty = duties.current()[duties.DutyKey.RIGHT_3_ACKNOWLEDGEMENT] if acknowledges_report else None
+    notification = _plan(session, victim, case, NotificationKind.WELCOME, duty=duty)
     assert notification is not None
     session.flush()
     return notification
@@ -130,13 +150,16 @@ def plan_welcome(session: Session, case: Case, victim: Victim) -> Notification:
 def plan_for_event(session: Session, event: CaseEvent) -> list[Notification]:
     """One notification per victim on the case for a Code event; none for other events.
 
-    Events the Code sets no limit for are told at the next agreed contact instead.
+    The duty an event starts (Right 6, or its Right to Review offer) and its limit come from
+    the Victims' Code file (services/victims_code/duties.py). Events the Code sets no limit
+    for are told at the next agreed contact instead.
     """
-    if event.type not in deadlines.CODE_EVENTS:
+    duty = duties.current().duty_for_event(event.type)
+    if duty is None:
         return []
     case = session.get_one(Case, event.case_id)
     planned = [
-        _plan(session, place.victim, case, NotificationKind.CODE_UPDATE, event=event)
+        _plan(session, place.victim, case, NotificationKind.CODE_UPDATE, event=event, duty=duty)
         for place in case.victims
     ]
     session.flush()
@@ -339,7 +362,16 @@ def content(notification: Notification) -> tuple[str, dict[str, str]]:
     victim, case = notification.victim, notification.case
     safe = victim.safe_contact
     kind = notification.kind
+    duty = (
+        duties.current().duties.get(duties.DutyKey(notification.duty))
+        if notification.duty
+        else None
+    )
     if kind is NotificationKind.WELCOME:
+        if duty is not None:
+            key = duty.message(victim.language.value, safe)
+            fields = {} if safe else _acknowledgement_fields(case)
+            return key, fields
         return ("welcome_safe", {}) if safe else ("welcome", {"case_ref": case.case_ref})
     if kind is NotificationKind.CHECK_IN:
         if safe:
@@ -353,6 +385,9 @@ def content(notification: Notification) -> tuple[str, dict[str, str]]:
         return (
             ("closing_survey_safe", {}) if safe else ("closing_survey", {"case_ref": case.case_ref})
         )
+    if kind is NotificationKind.CODE_UPDATE and duty is not None and safe:
+        # Safe contact: only that there is an update to ask about (the file's safe key).
+        return duty.message(victim.language.value, True), {}
     if safe:
         return "code_update_safe", {}
     if kind is NotificationKind.SCHEDULED:
@@ -364,7 +399,55 @@ def content(notification: Notification) -> tuple[str, dict[str, str]]:
     summary = event.summary
     if victim.language is Language.CY and event.summary_cy:
         summary = event.summary_cy
-    return "code_update", {"case_ref": case.case_ref, "summary": summary}
+    fields = {"case_ref": case.case_ref, "summary": summary}
+    if duty is None:
+        return "code_update", fields
+    if duty.request_within_months is not None:
+        until = review_request_until(event.occurred_at, duty.request_within_months)
+        fields["review_until"] = wording.long_date(until, victim.language)
+    return duty.message(victim.language.value, False), fields
+
+
+def _acknowledgement_fields(case: Case) -> dict[str, str]:
+    # What the Code's Right 3 lists for a written acknowledgement: the crime reference, the
+    # basic details of the crime, and who deals with it.
+    return {
+        "case_ref": case.case_ref,
+        "crime_type": case.crime_type,
+        "officer": case.officer_in_charge,
+    }
+
+
+def review_request_until(decided_at: dt.datetime, months: int) -> dt.date:
+    """The last day (Europe/London) on which a victim may ask for a review of a decision
+    made at `decided_at`: the same day `months` calendar months later (the month's last day
+    when it has no such day), per the police Victims' Right to Review scheme (3 months)."""
+    day = decided_at.astimezone(deadlines.LONDON).date()
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    last = calendar.monthrange(year, month)[1]
+    return dt.date(year, month, min(day.day, last))
+
+
+def check_victims_code(code: duties.VictimsCode) -> None:
+    """VictimsCodeError unless every text key the file names exists in English and Welsh."""
+    for duty in code.duties.values():
+        for language, variants in duty.messages.items():
+            for variant, key in variants.items():
+                if key not in TEXTS or Language(language) not in TEXTS[key]:
+                    raise duties.VictimsCodeError(
+                        f"Victims' Code file {code.path}: duty {duty.key.value!r}, field "
+                        f"'messages.{language}.{variant}': {key!r} is not a text of "
+                        "services/language/texts.py in that language"
+                    )
+
+
+def load_victims_code(path: str | Path) -> duties.VictimsCode:
+    """Read and check the Victims' Code file a process starts with (the app factory, the
+    workers and the scheduler call it); VictimsCodeError names the file, duty and field."""
+    code = duties.load(path)
+    check_victims_code(code)
+    return code
 
 
 def _scheduled_text(scheduled: ScheduledUpdate, victim: Victim) -> str:

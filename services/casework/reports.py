@@ -34,11 +34,20 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from models import Case, CaseEvent, EventType, Notification, NotificationStatus, utcnow
+from models import (
+    Case,
+    CaseEvent,
+    EventType,
+    Notification,
+    NotificationStatus,
+    Referral,
+    ReviewRequest,
+    utcnow,
+)
 from services import spreadsheet
 from services.casework.notifications import iso
 from services.errors import InvalidField
-from services.victims_code import deadlines
+from services.victims_code import deadlines, duties
 
 MAX_DAYS = 366
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -153,6 +162,8 @@ class LateNotification:
     sent_at: dt.datetime | None
     status: str
     late_by: dt.timedelta
+    duty: str | None = None
+    reason: str = ""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -160,11 +171,63 @@ class LateNotification:
             "case_ref": self.case_ref,
             "victim_id": self.victim_id,
             "event_type": self.event_type,
+            "duty": self.duty,
             "due_by": iso(self.due_by),
             "sent_at": iso(self.sent_at),
             "status": self.status,
             "late_by_seconds": int(self.late_by.total_seconds()),
+            "reason": self.reason,
         }
+
+
+@dataclasses.dataclass(frozen=True)
+class LateAct:
+    """A duty an officer's act meets (a referral sent, a review acknowledged or decided) that
+    missed its limit: the referral or request by id, the victim by id only."""
+
+    duty: str
+    id: int
+    case_ref: str | None
+    victim_id: int
+    due_by: dt.datetime
+    done_at: dt.datetime | None
+    late_by: dt.timedelta
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "duty": self.duty,
+            "id": self.id,
+            "case_ref": self.case_ref,
+            "victim_id": self.victim_id,
+            "due_by": iso(self.due_by),
+            "done_at": iso(self.done_at),
+            "late_by_seconds": int(self.late_by.total_seconds()),
+        }
+
+
+def act_outcome(done_at: dt.datetime | None, due_by: dt.datetime, now: dt.datetime) -> Outcome:
+    """What a duty met by an act counts as at `now`: within when done before `due_by`, late
+    when done at or after it or still undone once it passed, open otherwise."""
+    if done_at is not None:
+        return Outcome.WITHIN if done_at < due_by else Outcome.LATE
+    return Outcome.LATE if now >= due_by else Outcome.OPEN
+
+
+def late_reason(
+    status: NotificationStatus,
+    status_reason: str | None,
+    created_at: dt.datetime,
+    due_by: dt.datetime,
+    sent_at: dt.datetime | None,
+) -> str:
+    """Why a Code notification is late, in words for the report."""
+    if created_at >= due_by:
+        return "recorded after its limit had passed"
+    if status is NotificationStatus.FAILED:
+        return f"failed: {status_reason or 'not delivered'}"
+    if sent_at is None:
+        return "not sent yet"
+    return "sent after its limit"
 
 
 @dataclasses.dataclass
@@ -177,9 +240,15 @@ class ComplianceReport:
     overall: Tally
     by_event_type: dict[str | None, Tally]
     late: list[LateNotification]
+    # Every duty of the Victims' Code file, in its order, zeros included: the notifications
+    # that meet Rights 3 and 6 and the review offer, the referrals of Right 4, the review
+    # requests' acknowledgements and decisions.
+    by_duty: dict[str, Tally] = dataclasses.field(default_factory=dict)
+    late_acts: list[LateAct] = dataclasses.field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
-        """The API's answer (contract)."""
+        """The API's answer (contract; `duties` and `late_acts` added by issue 14)."""
+        code = duties.current()
         return {
             "from": self.start.isoformat(),
             "to": self.end.isoformat(),
@@ -190,6 +259,16 @@ class ComplianceReport:
                 for event_type, tally in self.by_event_type.items()
             ],
             "late": [n.as_json() for n in self.late],
+            "duties": [
+                {
+                    "duty": key,
+                    "right": code[duties.DutyKey(key)].right,
+                    "working_days": dataclasses.asdict(code[duties.DutyKey(key)].working_days),
+                    **tally.as_json(),
+                }
+                for key, tally in self.by_duty.items()
+            ],
+            "late_acts": [a.as_json() for a in self.late_acts],
         }
 
     def as_csv(self) -> str:
@@ -210,6 +289,11 @@ class ComplianceReport:
         for name, tally in [*groups, *self.by_event_type.items()]:
             share = "" if tally.share is None else f"{tally.share:.4f}"
             rows.append([name or "", *(getattr(tally, c) for c in columns), share])
+        rows.append([])
+        rows.append(["duty", *columns, "share"])
+        for name, tally in self.by_duty.items():
+            share = "" if tally.share is None else f"{tally.share:.4f}"
+            rows.append([name, *(getattr(tally, c) for c in columns), share])
         rows.append([])
         rows.append(
             [
@@ -237,6 +321,20 @@ class ComplianceReport:
                     n.status,
                     int(seconds),
                     f"{seconds / 3600:.1f}",
+                ]
+            )
+        rows.append([])
+        rows.append(["duty", "id", "case_ref", "victim_id", "due_by", "done_at", "late_by_seconds"])
+        for a in self.late_acts:
+            rows.append(
+                [
+                    a.duty,
+                    a.id,
+                    a.case_ref or "",
+                    a.victim_id,
+                    iso(a.due_by),
+                    iso(a.done_at) or "",
+                    int(a.late_by.total_seconds()),
                 ]
             )
         return spreadsheet.write(rows)
@@ -291,6 +389,9 @@ def compliance(
             Notification.sent_at,
             Case.case_ref,
             CaseEvent.type,
+            Notification.duty,
+            Notification.status_reason,
+            Notification.created_at,
         )
         .join(Case, Case.id == Notification.case_id)
         .outerjoin(CaseEvent, CaseEvent.id == Notification.event_id)
@@ -304,15 +405,20 @@ def compliance(
     overall = Tally()
     # Every event type the Code covers is shown, with zeros when it had none.
     by_type: dict[str | None, Tally] = {
-        t.value: Tally() for t in EventType if t in deadlines.CODE_EVENTS
+        t.value: Tally() for t in EventType if t in deadlines.code_events()
     }
+    by_duty: dict[str, Tally] = {key.value: Tally() for key in duties.current().duties}
     late: list[LateNotification] = []
-    for id_, victim_id, status, due_by, sent_at, case_ref, event_type in rows:
+    for row in rows:
+        id_, victim_id, status, due_by, sent_at, case_ref, event_type, duty, why, created = row
         assert due_by is not None  # the query asked for a limit
         result = outcome(status, due_by, sent_at, now)
         type_name = event_type.value if event_type is not None else None
         overall.add(result)
-        by_type.setdefault(type_name, Tally()).add(result)
+        if type_name is not None or duty is None:
+            by_type.setdefault(type_name, Tally()).add(result)
+        if duty is not None:
+            by_duty.setdefault(duty, Tally()).add(result)
         if result is Outcome.LATE:
             late.append(
                 LateNotification(
@@ -324,6 +430,54 @@ def compliance(
                     sent_at=sent_at,
                     status=status.value,
                     late_by=(sent_at or now) - due_by,
+                    duty=duty,
+                    reason=late_reason(status, why, created, due_by, sent_at),
                 )
             )
-    return ComplianceReport(start, end, now, overall, by_type, late)
+    late_acts = _acts(session, lower, upper, now, by_duty)
+    return ComplianceReport(start, end, now, overall, by_type, late, by_duty, late_acts)
+
+
+def _acts(
+    session: Session,
+    lower: dt.datetime,
+    upper: dt.datetime,
+    now: dt.datetime,
+    by_duty: dict[str, Tally],
+) -> list[LateAct]:
+    """Tally the duties met by an act whose limit falls in the period (lower, upper]: Right 4
+    referrals, review acknowledgements and decisions; the late ones, by limit."""
+    late: list[LateAct] = []
+    referrals = session.execute(
+        select(Referral.id, Referral.victim_id, Referral.due_by, Referral.sent_at, Case.case_ref)
+        .outerjoin(Case, Case.id == Referral.case_id)
+        .where(Referral.due_by > lower, Referral.due_by <= upper)
+    ).all()
+    facts: list[tuple[str, int, int, dt.datetime, dt.datetime | None, str | None]] = [
+        (duties.DutyKey.RIGHT_4_REFERRAL.value, id_, victim_id, due, sent, ref)
+        for id_, victim_id, due, sent, ref in referrals
+        if due is not None  # (the query asked for a limit)
+    ]
+    for key, limit, done in (
+        (
+            duties.DutyKey.REVIEW_ACKNOWLEDGEMENT,
+            ReviewRequest.acknowledge_by,
+            ReviewRequest.acknowledged_at,
+        ),
+        (duties.DutyKey.REVIEW_DECISION, ReviewRequest.decide_by, ReviewRequest.decided_at),
+    ):
+        found = session.execute(
+            select(ReviewRequest.id, ReviewRequest.victim_id, limit, done, Case.case_ref)
+            .outerjoin(Case, Case.id == ReviewRequest.case_id)
+            .where(limit > lower, limit <= upper)
+        ).all()
+        facts += [(key.value, *row) for row in found]
+    for duty, id_, victim_id, due_by, done_at, case_ref in facts:
+        result = act_outcome(done_at, due_by, now)
+        by_duty.setdefault(duty, Tally()).add(result)
+        if result is Outcome.LATE:
+            late.append(
+                LateAct(duty, id_, case_ref, victim_id, due_by, done_at, (done_at or now) - due_by)
+            )
+    late.sort(key=lambda a: (a.due_by, a.duty, a.id))
+    return late

@@ -84,6 +84,37 @@ TEXTS: dict[str, dict[Language, str]] = {
             "hon. Mewn argyfwng, ffoniwch 999."
         ),
     },
+    # The Code's Right 3: the welcome as the written acknowledgement of the report, with what
+    # the Code lists (the crime reference, the basic details of the crime, who deals with it).
+    # In safe contact the welcome_safe text goes instead: nothing of the case.
+    "welcome_acknowledgement": {
+        Language.EN: (
+            "This confirms that you reported a crime to the police. Crime reference: "
+            "{case_ref}. Crime: {crime_type}. Officer in charge of your case: {officer}. To ask "
+            "for news, reply to this message. To stop messages, reply STOP. In an emergency, "
+            "call 999."
+        ),
+        Language.CY: (
+            "Mae hyn yn cadarnhau eich bod wedi rhoi gwybod i'r heddlu am drosedd. Cyfeirnod y "
+            "drosedd: {case_ref}. Trosedd: {crime_type}. Y swyddog sy'n gyfrifol am eich achos: "
+            "{officer}. I ofyn am newyddion, atebwch y neges hon. I atal negeseuon, atebwch "
+            "STOPIO. Mewn argyfwng, ffoniwch 999."
+        ),
+    },
+    # Right 6 with the Victims' Right to Review: a decision to take no further action or to
+    # close the investigation, the right to ask for a review, how, and by when.
+    "code_update_review": {
+        Language.EN: (
+            "Update on your case {case_ref}: {summary} You have the right to ask for this "
+            "decision to be reviewed. To ask, reply to this message saying you want a review, "
+            "by {review_until}. In an emergency, call 999."
+        ),
+        Language.CY: (
+            "Diweddariad am eich achos {case_ref}: {summary} Mae gennych hawl i ofyn i'r "
+            "penderfyniad hwn gael ei adolygu. I ofyn, atebwch y neges hon gan ddweud eich bod "
+            "am gael adolygiad, erbyn {review_until}. Mewn argyfwng, ffoniwch 999."
+        ),
+    },
     # Safe contact: someone else may read the phone, so no case, no crime, no news.
     "code_update_safe": {
         Language.EN: (

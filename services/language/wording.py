@@ -60,6 +60,11 @@ def short_date(value: dt.date, language: Language) -> str:
     return f"{value.day} {_MONTHS[language][value.month - 1]}"
 
 
+def long_date(value: dt.date, language: Language) -> str:
+    """'1 December 2026' or '1 Rhagfyr 2026'."""
+    return f"{short_date(value, language)} {value.year}"
+
+
 def clock(value: dt.time) -> str:
     """24-hour clock, as UK public services write it: '08:00'."""
     return value.strftime("%H:%M")

@@ -8,7 +8,8 @@ conversations. What goes:
   messages, Twilio's delivery callbacks for them, officers' notes, handoffs, and the dev
   phone's copies; Rasa's tracker events of those conversations (by sender id, the
   conversation's `public_id`);
-- their notifications, needs answers, referrals, survey answers and attach requests;
+- their notifications, needs answers, referrals, requests for a review, survey answers and
+  attach requests;
 - their place on each case; a case left with no victim goes whole (its events, scheduled
   updates and officers' places), as its summaries were written for them. A case that still
   has other victims is theirs too, and stays;
@@ -51,6 +52,7 @@ from models import (
     Officer,
     OfficerNote,
     Referral,
+    ReviewRequest,
     ScheduledUpdate,
     SettingRequest,
     SurveyResponse,
@@ -86,6 +88,7 @@ HANDLED_TABLES = frozenset(
         "notifications",
         "officer_notes",
         "referrals",
+        "review_requests",
         "scheduled_updates",
         "setting_requests",
         "survey_responses",
@@ -180,6 +183,14 @@ def delete_conversations(session: Session, conversation_ids: Sequence[int]) -> d
     session.execute(
         update(Referral).where(Referral.handoff_id.in_(handoffs)).values(handoff_id=None)
     )
+    session.execute(
+        update(Referral)
+        .where(Referral.overdue_handoff_id.in_(handoffs))
+        .values(overdue_handoff_id=None)
+    )
+    session.execute(
+        update(ReviewRequest).where(ReviewRequest.handoff_id.in_(handoffs)).values(handoff_id=None)
+    )
     counts["handoffs"] = _count(session, delete(Handoff).where(Handoff.conversation_id.in_(talks)))
     counts["messages"] = _count(session, delete(Message).where(Message.conversation_id.in_(talks)))
     session.execute(
@@ -196,7 +207,7 @@ def _delete_case(session: Session, case_id: int) -> None:
     updates = select(ScheduledUpdate.id).where(ScheduledUpdate.case_id == case_id)
     events = select(CaseEvent.id).where(CaseEvent.case_id == case_id)
     # Rows of victims erased earlier that named this case keep no link to it.
-    for table in (Referral, NeedsAssessment, Handoff):
+    for table in (Referral, ReviewRequest, NeedsAssessment, Handoff):
         session.execute(update(table).where(table.case_id == case_id).values(case_id=None))
     session.execute(delete(SurveyResponse).where(SurveyResponse.case_id == case_id))
     session.execute(
@@ -243,6 +254,9 @@ def _erase_rows(session: Session, found: Victim) -> tuple[dict[str, int], list[s
         session, delete(Notification).where(Notification.victim_id == found.id)
     )
     counts["referrals"] = _count(session, delete(Referral).where(Referral.victim_id == found.id))
+    counts["review_requests"] = _count(
+        session, delete(ReviewRequest).where(ReviewRequest.victim_id == found.id)
+    )
     counts["handoffs"] = counts.get("handoffs", 0) + _count(
         session, delete(Handoff).where(Handoff.victim_id == found.id)
     )

@@ -3,9 +3,9 @@
 Each kind of personal data is kept for a number of days (docs/PRIVACY.md gives each reason):
 
 - a victim's messages (with their handoffs and survey answers), officers' notes, needs
-  answers and referrals: `days` after the victim's last case closed, and only what is itself
-  older than that (a message sent after closing is kept its own full time). Nothing of a
-  victim with an open case goes;
+  answers and referrals (with requests for a review): `days` after the victim's last case
+  closed, and only what is itself older than that (a message sent after closing is kept its
+  own full time). Nothing of a victim with an open case goes;
 - the victim (name, number, date of birth, every remaining row): erased, exactly as on
   request (services/privacy/erasure.py), `victims` days after their last case closed;
 - Rasa's tracker: the whole tracker of a conversation whose last event is older than
@@ -48,6 +48,7 @@ from models import (
     OfficerNote,
     OfficerSession,
     Referral,
+    ReviewRequest,
     SurveyResponse,
     Throttle,
     Victim,
@@ -193,8 +194,16 @@ def _purge_messages(session: Session, victim_ids: list[int], cutoff: dt.datetime
         session,
         delete(Message).where(Message.conversation_id.in_(talks), Message.created_at < cutoff),
     )
-    # Referrals point at the handoff that told the officer; they have their own time.
-    told = select(Referral.handoff_id).where(Referral.handoff_id.is_not(None))
+    # Referrals and review requests point at the handoffs that told the officer (and that a
+    # referral was overdue); they have their own time.
+    told = (
+        select(Referral.handoff_id)
+        .where(Referral.handoff_id.is_not(None))
+        .union(
+            select(Referral.overdue_handoff_id).where(Referral.overdue_handoff_id.is_not(None)),
+            select(ReviewRequest.handoff_id).where(ReviewRequest.handoff_id.is_not(None)),
+        )
+    )
     counts["handoffs"] = _count(
         session,
         delete(Handoff).where(
@@ -231,7 +240,15 @@ def _purge_needs(session: Session, victim_ids: list[int], cutoff: dt.datetime) -
 
 
 def _purge_referrals(session: Session, victim_ids: list[int], cutoff: dt.datetime) -> int:
-    return _count(
+    # Requests for a review are kept as long as referrals: both are the Code's record of what
+    # the victim asked for and when it was done.
+    reviews = _count(
+        session,
+        delete(ReviewRequest).where(
+            ReviewRequest.victim_id.in_(victim_ids), ReviewRequest.created_at < cutoff
+        ),
+    )
+    return reviews + _count(
         session,
         delete(Referral).where(Referral.victim_id.in_(victim_ids), Referral.created_at < cutoff),
     )

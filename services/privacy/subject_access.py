@@ -39,6 +39,7 @@ from models import (
     Officer,
     OfficerNote,
     Referral,
+    ReviewRequest,
     ScheduledUpdate,
     SurveyResponse,
     utcnow,
@@ -169,6 +170,12 @@ def collect(session: Session, victim_id: int, tracker_url: str) -> dict[str, Any
         "needs_assessments": assessments,
         "referrals": _rows(
             session, select(Referral).where(Referral.victim_id == victim_id).order_by(Referral.id)
+        ),
+        "review_requests": _rows(
+            session,
+            select(ReviewRequest)
+            .where(ReviewRequest.victim_id == victim_id)
+            .order_by(ReviewRequest.id),
         ),
         "survey_responses": _rows(
             session,

@@ -1,6 +1,7 @@
 """When the Victims' Code says a victim must be told, and when a message may go out.
 
-Pure logic: no database, no I/O. Working days and the London clock are in `calendar`.
+Pure logic: no database. The limits are read from the Victims' Code file (`duties`, read
+once per process); working days and the London clock are in `calendar`.
 """
 
 from __future__ import annotations
@@ -8,36 +9,34 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 from models.cases import EventType
+from services.victims_code import duties
 from services.victims_code.calendar import LONDON, is_working_day
 
-STANDARD_WORKING_DAYS = 5
-ENHANCED_WORKING_DAYS = 1
 
-# The key police decisions of the Code's Right 6, which the victim must be told of within its
-# limits. suspect_released_no_further_action is Right 6's release without charge, and
-# investigation_closed its decision not to investigate further. Left out: court_hearing_scheduled
-# and case_outcome (Rights 8 and 9: told by the Witness Care Unit, not the police, under limits of
-# their own); officer_assigned and general_update (not decisions on the investigation: told at
-# the next agreed contact).
-CODE_EVENTS: frozenset[EventType] = frozenset(
-    {
-        EventType.SUSPECT_ARRESTED,
-        EventType.SUSPECT_INTERVIEWED,
-        EventType.SUSPECT_RELEASED_ON_BAIL,
-        EventType.SUSPECT_RELEASED_UNDER_INVESTIGATION,
-        EventType.SUSPECT_RELEASED_NO_FURTHER_ACTION,
-        EventType.BAIL_CONDITIONS_CHANGED,
-        EventType.SUSPECT_CHARGED,
-        EventType.INVESTIGATION_CLOSED,
-    }
-)
+def code_events() -> frozenset[EventType]:
+    """The case events a victim must be told of within a limit, from the Victims' Code file
+    in force (services/victims_code/duties.py: Right 6 and its Right to Review offer).
+
+    In the shipped file: the key police decisions of the Code's Right 6.
+    suspect_released_no_further_action is Right 6's release without charge, and
+    investigation_closed its decision not to investigate further. Left out: court_hearing_scheduled
+    and case_outcome (Rights 8 and 9: told by the Witness Care Unit, not the police, under limits of
+    their own); officer_assigned and general_update (not decisions on the investigation: told at
+    the next agreed contact).
+    """
+    return duties.current().code_events()
 
 
-def due_by(occurred_at: datetime, enhanced_rights: bool) -> datetime:
-    """The moment by which the Code says the victim must have been told of an event, in UTC.
+def due_by(
+    occurred_at: datetime, enhanced_rights: bool, duty: duties.Duty | None = None
+) -> datetime:
+    """The moment by which the Code says a duty started at `occurred_at` must be met, in UTC.
+
+    `duty` defaults to the file's Right 6 (`right_6_update`), whose limits are 5 working days,
+    or 1 with enhanced rights, in the shipped file (config/victims_code.yml).
 
     Rule: take the date of the event on the Europe/London clock. Count working days strictly
-    after that date: the 1st (enhanced rights) or the 5th (everyone else). The victim must be
+    after that date: the duty's limit in working days (enhanced or standard). The victim must be
     told before the start (00:00 London time) of the calendar day after that working day; the
     returned moment is that start, and it is exclusive: a message at exactly `due_by` is late.
     So the whole of the last working day counts, and an event on a Saturday, a Sunday or a bank
@@ -46,7 +45,8 @@ def due_by(occurred_at: datetime, enhanced_rights: bool) -> datetime:
     """
     _require_aware(occurred_at, "occurred_at")
     day = occurred_at.astimezone(LONDON).date()
-    remaining = ENHANCED_WORKING_DAYS if enhanced_rights else STANDARD_WORKING_DAYS
+    duty = duty or duties.current()[duties.DutyKey.RIGHT_6_UPDATE]
+    remaining = duty.working_days.days(enhanced_rights)
     while remaining:
         day += timedelta(days=1)
         if is_working_day(day):

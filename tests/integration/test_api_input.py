@@ -100,6 +100,15 @@ def test_an_id_beyond_the_column_is_404(
         assert "no scheduled update" in response.get_json()["error"]
 
 
+@pytest.mark.parametrize("referral_id", [2**31, 2**63, 10**30])
+def test_a_referral_id_beyond_the_column_is_404(
+    client: FlaskClient, auth: dict[str, str], referral_id: int
+) -> None:
+    response = client.post(f"/api/referrals/{referral_id}/sent", headers=auth)
+    assert response.status_code == 404, response.get_json()
+    assert "no referral" in response.get_json()["error"]
+
+
 @pytest.mark.parametrize(
     "moment", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:00:00-05:00"], ids=["first", "last"]
 )

@@ -29,6 +29,10 @@ ENDPOINTS = [
     ("DELETE", "/api/cases/{c}/scheduled-updates/1", "cases:write"),
     ("POST", "/api/cases/{c}/close", "cases:write"),
     ("GET", "/api/cases/{c}/notifications", "notifications:read"),
+    ("GET", "/api/cases/{c}/referrals", "cases:read"),
+    ("GET", "/api/referrals", "cases:read"),
+    ("POST", "/api/referrals/1/sent", "cases:write"),
+    ("GET", "/api/cases/{c}/reviews", "cases:read"),
     ("GET", "/api/handoffs?status=open", "handoffs:read"),
     ("GET", "/api/reports/compliance?from=2026-11-01&to=2026-11-30", "reports:read"),
 ]
@@ -65,7 +69,9 @@ def test_every_endpoint_declares_a_scope(app: Flask) -> None:
     ]
     assert missing == []
     # Public: only the API's description, which serves nothing about anyone.
-    public = [n for n, v in api_views.items() if v.required_scope == bearer.PUBLIC]
+    public = [
+        n for n, v in api_views.items() if getattr(v, "required_scope", None) == bearer.PUBLIC
+    ]
     assert [app.view_functions[n].__name__ for n in public] == ["describe"]
     scoped = len(api_views) - len(public)
     assert scoped == len({(m, u.split("?")[0]) for m, u, _ in ENDPOINTS})

@@ -224,3 +224,32 @@ def test_headers_are_forgiving_and_optional_columns_optional(rt: Runtime, tmp_pa
     with rt.db.session() as session:
         victim = session.scalars(select(Victim)).one()
         assert victim.name == "Siôn Ifans" and victim.enhanced_rights is False
+
+
+def test_the_acknowledges_report_column_makes_the_welcome_right_3s_acknowledgement(
+    app: Flask, rt: Runtime, tmp_path: Path
+) -> None:
+    rows = [
+        GOOD[0] + ",yes",
+        GOOD[1] + ",",
+        GOOD[2] + ",no",
+        "CR-102,theft,PC Ifan Rees,Cerys Lloyd,+447700900204,sms,en,1970-01-01,,,,,,perhaps",
+    ]
+    path = _write(tmp_path, HEADER + ",acknowledges_report", *rows)
+    result = app.test_cli_runner().invoke(args=["import-cases", str(path)])
+    assert "4 rows: 3 imported, 0 already registered, 1 rejected" in result.output
+    assert "acknowledges_report" in result.output  # the rejected row says which column
+    with rt.db.session() as session:
+        duties = {
+            phone: duty
+            for phone, duty in session.execute(
+                select(Victim.phone, Notification.duty).join(
+                    Notification, Notification.victim_id == Victim.id
+                )
+            )
+        }
+    assert duties == {
+        "+447700900201": "right_3_acknowledgement",
+        "+447700900202": None,
+        "+447700900203": None,
+    }

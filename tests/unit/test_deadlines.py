@@ -14,7 +14,7 @@ import pytest
 
 from models.cases import EventType
 from services.victims_code.calendar import is_working_day
-from services.victims_code.deadlines import CODE_EVENTS, due_by, next_send_time
+from services.victims_code.deadlines import code_events, due_by, next_send_time
 
 LONDON = ZoneInfo("Europe/London")
 NIGHT = (time(20, 0), time(8, 0))
@@ -40,6 +40,7 @@ def assert_utc(actual: datetime, expected: datetime) -> None:
 
 
 def test_code_events_are_the_police_decisions_and_nothing_else() -> None:
+    CODE_EVENTS = code_events()
     assert CODE_EVENTS == {
         EventType.SUSPECT_ARRESTED,
         EventType.SUSPECT_INTERVIEWED,
@@ -60,7 +61,7 @@ def test_code_events_are_the_police_decisions_and_nothing_else() -> None:
 
 
 def test_a_non_code_event_has_no_limit_so_quiet_hours_always_win() -> None:
-    assert EventType.GENERAL_UPDATE not in CODE_EVENTS
+    assert EventType.GENERAL_UPDATE not in code_events()
     sent = next_send_time(utc(2026, 11, 11, 21, 0), utc(2026, 11, 11, 21, 0), None, *NIGHT)
     assert_utc(sent, utc(2026, 11, 12, 8, 0))
 

@@ -19,6 +19,7 @@ from webhooks.console import (
     cases,
     cli,
     conversations,
+    duties,
     privacy,
     protection,
     queue,
@@ -27,7 +28,7 @@ from webhooks.console import (
 from webhooks.console.blueprint import bp, csrf, login_manager
 
 # The modules imported only for the routes they add.
-VIEWS = (accounts, auth, cases, conversations, privacy, protection, queue, supervision)
+VIEWS = (accounts, auth, cases, conversations, duties, privacy, protection, queue, supervision)
 
 
 def init_app(app: Flask) -> None:

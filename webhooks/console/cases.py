@@ -21,7 +21,7 @@ from models import (
     Victim,
     utcnow,
 )
-from services.casework import attach_requests, cases, scheduled_updates
+from services.casework import attach_requests, cases, referrals, reviews, scheduled_updates
 from services.console import access, audit, officers
 from services.errors import InvalidField, NotFound
 from services.messaging import wake
@@ -113,6 +113,11 @@ def case(case_ref: str) -> str:
             victim_form=VictimForm(),
             event_form=EventForm(occurred_at=dt.datetime.now(dt.UTC).replace(second=0)),
             scheduled=scheduled_updates.for_case(db, found.case_ref),
+            # The Code's duties met by an officer's act, against their limits (read with the
+            # case, under its VIEW_CASE audit): Right 4 referrals, requests for a review.
+            referrals=referrals.for_case(db, found.case_ref),
+            reviews=reviews.for_case(db, found.case_ref),
+            now=utcnow(),
             scheduled_status=scheduled_updates.status,
             scheduled_form=ScheduledUpdateForm(
                 send_at=utcnow().astimezone(LONDON).replace(tzinfo=None, second=0, microsecond=0)
