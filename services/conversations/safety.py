@@ -21,7 +21,13 @@ What counts as danger, beyond the obvious:
   and non-molestation orders broken, "he's not allowed near me", someone turning up,
   waiting, watching;
 - being kept in, or locked or thrown out;
-- thoughts of not going on, in the words people use when they do not say "kill" or "die".
+- thoughts of not going on, in the words people use when they do not say "kill" or "die";
+- veiled threats, quoted in either person: "you'll regret it", "I know where you live",
+  "gwylia dy gefn", "gei di weld".
+
+Verbs are written once, as the English base form or the Welsh verb-noun, and read in every
+person and tense by rule (services/language/inflections.py): "dilyn fi" also finds
+"dilynodd o fi" and "mi ddilynon nhw fi"; "following me" also finds "followed me".
 """
 
 from __future__ import annotations
@@ -380,22 +386,35 @@ VIOLENCE = Slot.of(
         *["taro", "curo", "bwrw", "brifo", "anafu", "niweidio", "ymosod", "tagu", "cicio"],
         *["gwthio", "lladd", "bygwth", "trywanu", "llusgo", "dyrnu", "slapio", "treisio"],
         *["cam drin", "camdrin", "cnoi", "llosgi", "mygu", "threatenio", "threatnio"],
-        *["hitio", "atacio", "hurtio", "stabio", "pwnio"],
+        *["hitio", "atacio", "hurtio", "stabio", "pwnio", "cydio yn", "gafael yn"],
     ],
 )
+_BODY_EN = [
+    *["head", "face", "neck", "throat", "hair", "arm", "arms", "wrist", "leg", "legs"],
+    *["back", "stomach", "chest", "ribs"],
+]
+_BODY_CY = [
+    *["pen", "wyneb", "gwddf", "gwallt", "braich", "breichiau", "arddwrn", "coes", "coesau"],
+    *["cefn", "bol", "brest", "asennau"],
+]
 VICTIM = Slot.of(
     "victim",
     english=[
         *_US,
         *["my children", "my son", "my daughter", "my baby", "my mum", "my dad", "my sister"],
-        *["my brother", "her", "him", "them", "my dog", "the dog", "the baby", "my head"],
-        *["my face", "her head", "her face", "his head"],
+        *["my brother", "her", "him", "them", "my dog", "the dog", "the baby"],
+        # The body: "he grabbed my hair", "cydiodd o yn fy ngwallt".
+        *cross(["my", "her", "his"], _BODY_EN),
     ],
     welsh=[
         *["fi", "ni", "y plant", "fy plant", "hi", "nhw", "fy mab", "fy merch", "mam"],
-        *cross(["fy", "ei"], ["pen", "wyneb", "gwddf"]),
+        *cross(["fy", "ei"], _BODY_CY),
     ],
 )
+# Welsh violence with the object's echo pronoun after it and "fy" left out, as it is
+# spoken: "nath o 'nharo i" (fy nharo i).
+WELSH_VIOLENCE = Slot.of("welsh_violence", welsh=VIOLENCE.welsh)
+ECHO = Slot.of("echo", welsh=["i", "ni"])
 POSSESSIVE = Slot.of("possessive", welsh=["fy", "ei", "ein", "eu", "dy"])
 THREAT = Slot.of(
     "threat",
@@ -403,14 +422,127 @@ THREAT = Slot.of(
         *["threats", "threatening to", "threatened to", "death threats", "going to kill"],
         *["will kill", "wants to kill", "said he would kill", "coming to get me"],
         *["going to get me", "out to get me", "will find me", "going to find me"],
-        *["come after me", "coming after me", "kill me", "killing me", "watch your back"],
-        *["watch my back", "teach me a lesson", "youre dead", "you are dead"],
+        *["come after me", "coming after me", "kill me", "killing me"],
+        *["teach me a lesson", "youre dead", "you are dead"],
     ],
     welsh=[
         *["bygwth", "bygythiad", "bygythiadau", "ymosod arna i", "ymosod arnaf"],
         *["ymosod arnon ni", "ymosod arnom", "ymosod ar y plant", "ymosod ar"],
-        *["mynd i lladd", "am lladd", "dod i fy cael", "dod i cael fi", "gwylia dy cefn"],
-        "gwylia dy hun",
+        *["mynd i lladd", "am lladd", "dod i fy cael", "dod i cael fi", "gwylio dy hun"],
+    ],
+)
+
+# --- Veiled threats ----------------------------------------------------------------------
+# Threats put so that they could be denied afterwards: "you'd better watch your back",
+# "you'll regret it", "I know where you live". Victims quote them in either person ("he
+# said I'd regret it", "mae o'n gwybod lle dw i'n byw"), so the lists take both.
+
+WATCH = Slot.of(
+    "watch",
+    english=["watch", "mind", "look over", "looking over"],
+    welsh=["gwylio", "watchio", "edrych dros"],
+)
+YOUR = Slot.of(
+    "your",
+    english=["your", "ur", "yer", "my", "our", "her"],
+    welsh=["dy", "fy", "eich", "ein", "ei"],
+)
+BACK = Slot.of("back", english=["back", "shoulder"], welsh=["cefn", "ysgwydd"])
+# Welsh drops "fy" and keeps its mutation: "well i fi wylio nghefn".
+WELSH_BACK = Slot.of("welsh_back", welsh=["cefn", "ysgwydd"])
+# Who it will go badly for, and how.
+WILL_REGRET = Slot.of(
+    "will_regret",
+    english=[
+        *["youll", "you will", "youre going to", "your going to", "you are going to", "youd"],
+        *["you would", "ill", "i will", "id", "i would", "im going to", "shell", "theyll"],
+    ],
+    welsh=[
+        *["byddi", "byddwch", "bydd ti", "gwnei", "gwnewch", "ti yn mynd i", "chi yn mynd i"],
+        *["bydda i", "baswn i", "byswn i"],
+    ],
+)
+REGRET = Slot.of(
+    "regret",
+    english=[
+        *["regret", "be sorry", "pay for this", "pay for it", "pay for that", "pay for what"],
+        *["suffer", "get whats coming", "get what you deserve", "get what i deserve"],
+    ],
+    welsh=["difaru", "edifaru", "talu am hyn", "talu am hynny", "dioddef", "sorry"],
+)
+KNOW_WHERE = Slot.of(
+    "know_where",
+    english=[
+        *["know where", "knows where", "knew where", "know exactly where"],
+        *["knows exactly where", "found out where", "find out where"],
+    ],
+    welsh=[
+        *["gwybod lle", "gwybod ble", "gwbod lle", "gwbod ble", "gwbo lle", "gwbo ble"],
+        *["gwybod yn union lle", "gwybod yn union ble", "ffeindio lle", "ffeindio ble"],
+    ],
+)
+WHO_LIVES = Slot.of(
+    "who_lives",
+    english=[
+        *["you", "i", "we", "me and the kids", "the kids", "my kids", "your kids"],
+        *["the children", "my children", "your children", "your mum", "my mum", "you and"],
+    ],
+    welsh=[
+        *cross(["ti", "wyt ti", "rwyt ti", "chi", "dach chi", "ydych chi", "rydych chi"], ["yn"]),
+        *cross(["dwi", "dw i", "rwy", "ydw i", "ni", "dan ni", "y plant", "dy plant"], ["yn"]),
+        *cross(
+            ["mae", "ma"],
+            ["y plant", "dy plant", "fy plant", "dy mam", "fy mam", "mam", "dad", "fy dad"],
+            ["yn"],
+        ),
+    ],
+)
+LIVES = Slot.of(
+    "lives",
+    english=[
+        *["live", "lives", "living", "stay", "stays", "staying", "work", "works"],
+        *["sleep", "sleeps", "go to school", "park"],
+    ],
+    welsh=["byw", "aros", "gweithio", "cysgu", "mynd i ysgol", "parcio"],
+)
+VEILED = Slot.of(
+    "veiled",
+    english=[
+        *cross(
+            ["wait till", "wait until", "wait til", "wait"],
+            ["i", "he", "she", "they"],
+            ["get", "gets", "catch", "catches"],
+        ),
+        *["you wait and see", "wait and see what"],
+        *cross(["know", "knows", "found out"], ["which school", "what school"]),
+        *["wont see it coming", "will not see it coming", "never see it coming"],
+        *["wont know what hit", "will not know what hit", "never know what hit"],
+        *["whats coming to you", "whats coming to her", "got it coming", "got it coming to"],
+        *["youve been warned", "you have been warned", "last warning", "final warning"],
+        *["this isnt over", "this is not over", "this aint over", "not finished with you"],
+        *["not done with you", "havent finished with you", "not finished with her"],
+        *["get you for this", "get you back for this", "hunt you down", "coming for you"],
+        *["come for you", "what im capable of", "what i am capable of", "what hes capable of"],
+        *["keep your mouth shut", "keep my mouth shut"],
+    ],
+    welsh=[
+        *["aros di", "disgwyl di", "aros tan i fi dy cael", "aros nes i fi dy cael"],
+        *cross(["cei", "cewch"], ["di", "ti", "chi"], ["gweld"]),
+        *cross(["byth yn", "dim yn"], ["gweld"], ["o", "e", "fe", "fo", "hi"], ["yn dod"]),
+        *["cael be ti yn haeddu", "cael beth ti yn haeddu", "cael dy haeddiant"],
+        *["daw dy tro"],
+        *cross(["dy tro di", "fy tro i", "dy tro", "fy tro"], ["", "bydd"], ["nesa", "nesaf"]),
+        *cross(["dyw", "dydy", "dydi", "nad ydy", "nad yw"], ["hyn"], ["dim drosodd", "drosodd"]),
+        *["rhybudd olaf", "rhybudd ola", "heb gorffen efo ti", "heb gorffen gyda ti"],
+        *cross(
+            ["ca i", "cei di", "cei ti", "ceith o", "ceith e"],
+            ["be", "beth"],
+            ["ti yn", "wyt ti yn", "dwi yn", "dw i yn", "mae o yn", "mae e yn"],
+            ["haeddu"],
+        ),
+        *cross(["gwybod", "gwbod"], ["pa ysgol"]),
+        *cross(["ca", "dal", "ffeindio"], ["i"], ["ti", "di", "chdi"]),
+        *["cau dy ceg", "cadw dy ceg ar cau"],
     ],
 )
 
@@ -556,7 +688,13 @@ PATTERNS: tuple[Pattern, ...] = (
     Pattern.of(NOT_GOING_ON),
     Pattern.of(VIOLENCE, VICTIM),
     Pattern.of(POSSESSIVE, VIOLENCE),
+    Pattern.of(WELSH_VIOLENCE, ECHO),
     Pattern.of(THREAT),
+    Pattern.of(WATCH, YOUR, BACK),
+    Pattern.of(WATCH, WELSH_BACK),
+    Pattern.of(WILL_REGRET, Gap(2), REGRET),
+    Pattern.of(KNOW_WHERE, WHO_LIVES, LIVES),
+    Pattern.of(VEILED),
     Pattern.of(HAS, Maybe(DETERMINER), WEAPON),
     Pattern.of(WEAPON, HAS_AFTER),
     Pattern.of(WITH, WELSH_WEAPON),

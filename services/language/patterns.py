@@ -25,12 +25,14 @@ grow into a phrase), then walks the patterns from where their first slot was fou
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from services.language.inflections import ENGLISH_VERBS, english_forms, welsh_forms
 from services.language.mutations import forms
 from services.language.phrases import normalise
 
@@ -166,6 +168,14 @@ NOT_MUTATED = frozenset(
 )
 
 
+# Welsh subject pronouns: after an inflected verb they are its subject, which the ending
+# already carries ("dilynodd o fi": followed he me), so a second reading leaves them out and
+# "dilynodd o fi" reads as "dilyn fi", as the lists write it.
+# "di" (you) is among them as "wedi": the text-speak table reads "di" as "wedi", which never
+# follows an inflected verb otherwise.
+SUBJECTS = frozenset({"e", "o", "fe", "fo", "hi", "nhw", "i", "ti", "ni", "chi", "wedi"})
+
+
 def canonical(text: str) -> tuple[str, ...]:
     """`text` as words: normalised, text-speak spelt out, fillers dropped."""
     text = _WELSH_CLITIC.sub(lambda m: " " + _CLITIC_WORD[m.group(1).lower()], text)
@@ -260,6 +270,11 @@ class Reader:
     index: dict[str, set[str]] = field(default_factory=dict)
     # A mutated Welsh form -> the radical words (in the lists) it may be.
     radicals: dict[str, set[str]] = field(default_factory=dict)
+    # An inflected verb (services/language/inflections.py), in Welsh also mutated -> the
+    # verb-noun or English form in the lists it is a form of.
+    lemmas: dict[str, set[str]] = field(default_factory=dict)
+    # The Welsh inflected forms among `lemmas`: a subject pronoun may follow them.
+    finite: frozenset[str] = frozenset()
     # Every index key and the words it starts with ("at", "at the", "at the door"): an
     # n-gram that is none of these cannot grow into a phrase, so its start is done with.
     prefixes: frozenset[str] = frozenset()
@@ -286,6 +301,17 @@ class Reader:
                 # "fat", but "fat" must not be read as a bat.
                 if form not in english:
                     radicals[form].add(radical)
+        lemmas: dict[str, set[str]] = defaultdict(set)
+        for verb in sorted(welsh):
+            for inflected in welsh_forms(verb):
+                for form in (inflected, *forms(inflected).values()):
+                    if form not in english:
+                        lemmas[form].add(verb)
+        finite = frozenset(lemmas)
+        for word in sorted(english):
+            for base in _english_bases().get(word, ()):
+                for form in english_forms(base) - {word}:
+                    lemmas[form].add(word)
         index: dict[str, set[str]] = defaultdict(set)
         for slot in slots.values():
             for phrase in (*slot.english, *slot.welsh):
@@ -303,11 +329,33 @@ class Reader:
             p.elements[0].name if p.elements and isinstance(p.elements[0], Slot) else None
             for p in patterns
         )
-        return cls(patterns, dict(index), dict(radicals), prefixes, starts)
+        return cls(
+            patterns,
+            index=dict(index),
+            radicals=dict(radicals),
+            lemmas=dict(lemmas),
+            finite=finite,
+            prefixes=prefixes,
+            starts=starts,
+        )
 
     def words(self, text: str) -> list[tuple[str, ...]]:
-        """Each word of `text` as read: itself, and the radicals it may be a form of."""
-        return [(w, *sorted(self.radicals.get(w, ()))) for w in canonical(text)]
+        """Each word of `text` as read: itself, and the list words it may be a form of."""
+        return [
+            (w, *sorted(self.radicals.get(w, set()) | self.lemmas.get(w, set())))
+            for w in canonical(text)
+        ]
+
+    def readings(self, text: str) -> list[list[tuple[str, ...]]]:
+        """`text` as read (`words`), and, when a Welsh inflected verb is followed by its
+        subject pronoun, also without those pronouns."""
+        words = self.words(text)
+        dropped = [
+            word
+            for i, word in enumerate(words)
+            if not (i > 0 and word[0] in SUBJECTS and words[i - 1][0] in self.finite)
+        ]
+        return [words] if len(dropped) == len(words) else [words, dropped]
 
     def _lattice(self, words: list[tuple[str, ...]]) -> list[dict[str, set[int]]]:
         """For each word: the slots with a phrase starting there, and where each may end."""
@@ -331,8 +379,14 @@ class Reader:
         return lattice
 
     def find(self, text: str) -> Match | None:
-        """The first pattern found in `text`, or None."""
-        words = self.words(text)
+        """The first pattern found in `text` (in any of its readings), or None."""
+        for words in self.readings(text):
+            found = self._find(words)
+            if found is not None:
+                return found
+        return None
+
+    def _find(self, words: list[tuple[str, ...]]) -> Match | None:
         if not words:
             return None
         lattice = self._lattice(words)
@@ -346,6 +400,16 @@ class Reader:
                 if stop is not None:
                     return Match(tuple(w[0] for w in words[start:stop]))
         return None
+
+
+@functools.cache
+def _english_bases() -> dict[str, set[str]]:
+    """Every form of the English verbs that are inflected -> the base forms it belongs to."""
+    bases: dict[str, set[str]] = defaultdict(set)
+    for base in ENGLISH_VERBS:
+        for form in english_forms(base):
+            bases[form].add(base)
+    return dict(bases)
 
 
 def _walk(

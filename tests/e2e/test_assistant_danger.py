@@ -21,9 +21,10 @@ pytestmark = pytest.mark.e2e
 MEGAN = "+447700900251"
 GWEN = "+447700900252"
 # Words the safety net has no phrase for, which the model takes for report_danger (the net
-# grew in issue 10: these are threats it still leaves to the model).
-EN_DANGER = "he says i'm going to pay for this"
-CY_DANGER = "mae o'n deud y bydda i'n difaru"
+# grew in issue 10, and took veiled threats such as "you'll pay for this" in the issue 13
+# follow-up: a threat made without words is still left to the model).
+EN_DANGER = "he sent a photo of my front door with no words"
+CY_DANGER = "gyrrodd o lun o'n drws ffrynt i fi heb ddim gair"
 MID_FORM_DANGER = "he said he'd make me pay"
 
 

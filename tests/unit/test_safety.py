@@ -157,6 +157,60 @@ NOT_GOING_ON = [
     "dw i wedi blino ar fyw",
 ]
 
+# Told in the past or another person or tense: each verb is written once in the lists, and
+# its forms are made by rule (services/language/inflections.py).
+EVERY_TENSE = [
+    "dilynodd e fi o'r siop",
+    "mi ddilynon nhw fi i'r maes parcio",
+    "fe ddilynais i... na, fe ddilynodd o fi",
+    "bygythiodd hi fi ar y ffôn",
+    "mi fygythiodd o fi eto neithiwr",
+    "tarodd e fi yn y gegin",
+    "mi drawodd o fi",
+    "ciciodd o fi yn fy nghoes",
+    "mi giciws e fi",
+    "gwthiodd hi fi yn erbyn y wal",
+    "cydiodd o yn fy ngwddf",
+    "tagith o fi os ffonia i chi",
+    "stelciodd o fi am fisoedd",
+    "wnaeth e fy nilyn i o'r gwaith",
+    "ddaru o fy nharo i",
+    "cymerodd o fy ngoriadau",
+    "he followed me from the station",
+    "she follows me everywhere",
+    "they stalked me for months",
+    "hes been threatenin me all week",
+    "he strangles me when hes drunk",
+    "he stabbed my brother",
+]
+
+# Veiled threats, quoted in either person (docs/SAFETY.md).
+VEILED = [
+    "he said I'd better watch my back",
+    "you want to watch your back",
+    "he told me to look over my shoulder",
+    "he said I'll regret it",
+    "you will regret this",
+    "she said I'd be sorry",
+    "he messaged saying I know where you live",
+    "he knows exactly where me and the kids live",
+    "wait till I catch you on your own",
+    "you won't see it coming",
+    "this isn't over",
+    "he said im not finished with you",
+    "mi ddudodd o bod well i fi wylio nghefn",
+    "gwylia di dy gefn",
+    "mae'n well i ti edrych dros dy ysgwydd",
+    "fe gei di weld",
+    "ti'n mynd i ddifaru hyn",
+    "mi fyddi di'n difaru",
+    "dwi'n gwbod lle ti'n byw",
+    "mae o'n gwybod lle dw i'n gweithio",
+    "aros di",
+    "dyma dy rybudd olaf",
+    "mi ga i di",
+]
+
 # Missed by the first net and by the model on the held-out NLU split (docs/NLU.md).
 MISSED_ONCE = [
     "i'm really scared",
@@ -167,7 +221,7 @@ MISSED_ONCE = [
 ]
 
 EVERY_KIND = DANGER_EN + DANGER_CY + WELSH_MUTATIONS + MIXED + ORDERS_BROKEN + KEPT_IN
-EVERY_KIND += NOT_GOING_ON + MISSED_ONCE
+EVERY_KIND += NOT_GOING_ON + MISSED_ONCE + EVERY_TENSE + VEILED
 
 ORDINARY = [
     "is he still in custody",
@@ -219,6 +273,18 @@ ORDINARY = [
     "I need to change my quiet hours",
     "he was sentenced to two years",
     "ga i ddiweddariad ar fy achos plis",
+    # Near the verbs in every tense and the veiled threats, but not danger.
+    "the police know where he lives",
+    "dwi ddim yn gwybod lle mae o'n byw",
+    "I regret reporting it",
+    "I'll pay for the taxi myself",
+    "can I watch the cctv back",
+    "did he turn up at court",
+    "I followed the officer's advice",
+    "dilynais i'r cyngor",
+    "you'll see the letter on Monday",
+    "mi welais i'r swyddog ddoe",
+    "he was sorry in court",
 ]
 
 
@@ -280,8 +346,9 @@ def _slots() -> list[Slot]:
 
 
 # Fixed words whose everyday spelling happens to be a mutated form of another word in the
-# lists: "er" (despite) is no form of "ger" (near) here, nor "na" (not) of "da".
-NOT_A_FORM = {"er", "na", "mlaen", "neud", "fas", "dy"}
+# lists: "er" (despite) is no form of "ger" (near) here, nor "na" (not) of "da", nor "dan"
+# of "dan ni" (we are) one of "tan" (until), nor "nad" (that ... not) one of "dad".
+NOT_A_FORM = {"er", "na", "mlaen", "neud", "fas", "dy", "dan", "nad"}
 
 
 def test_welsh_words_are_written_as_radicals_and_their_forms_made_by_rule() -> None:
@@ -291,6 +358,25 @@ def test_welsh_words_are_written_as_radicals_and_their_forms_made_by_rule() -> N
     welsh = {w for slot in _slots() for p in slot.welsh for w in canonical(p)}
     hand_made = {w: reader.radicals[w] for w in welsh - NOT_A_FORM if w in reader.radicals}
     assert hand_made == {}
+
+
+def test_verbs_are_written_once_and_their_forms_made_by_rule() -> None:
+    # A hand-written inflected form ("dilynodd", "followed" beside "following") would say
+    # the rule was not trusted, and leave the other persons and tenses out.
+    reader = safety.reader()
+    words = {w for slot in _slots() for p in (*slot.welsh,) for w in canonical(p)}
+    assert {w: reader.lemmas[w] for w in words if w in reader.lemmas} == {}
+    assert reader.lemmas["ddilynodd"] == {"dilyn"}
+    assert reader.lemmas["followed"] >= {"following"}
+
+
+def test_a_subject_after_an_inflected_welsh_verb_is_read_as_its_ending() -> None:
+    reader = safety.reader()
+    first, second = reader.readings("dilynodd o fi")
+    assert [w[0] for w in first] == ["dilynodd", "o", "fi"]
+    assert [w[0] for w in second] == ["dilynodd", "fi"]
+    # Not after other words: "mae o" keeps its pronoun.
+    assert len(reader.readings("mae o tu allan")) == 1
 
 
 def test_phrases_hold_no_fillers_and_function_words_are_not_mutated() -> None:
