@@ -1,10 +1,11 @@
 """The worker loop: finds conversations with due work and drains each under its lease.
 
 Any number of these may run, on any number of machines: leases keep each conversation
-with one worker at a time. The web app nudges a worker when a message arrives, and the
-scheduler when it hands notifications to the outbox; without a nudge, a worker still looks
-for work every POLL_SECONDS. Time-driven work (what is due when) is the scheduler's
-(scheduler/service.py), not the worker's.
+with one worker at a time. The web app wakes the workers when a message arrives, and the
+scheduler when it hands notifications to the outbox (services/messaging/wake.py: NOTIFY on
+PostgreSQL, reaching every host; UDP on the loopback with SQLite); without a wake-up, a
+worker still looks for work every POLL_SECONDS. Time-driven work (what is due when) is the
+scheduler's (scheduler/service.py), not the worker's.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from models import Direction, Message, MessageStatus, utcnow
 from services import logs
 from services.casework.notifications import BULK_PRIORITY
 from services.conversations import processing
-from services.messaging import leases, outbox, wake
+from services.messaging import leases, outbox
 from services.messaging.wake import WakeListener
 from services.operations import heartbeats
 from services.runtime import Runtime
@@ -87,6 +88,9 @@ class Worker:
         self.bulk_slots = max(1, rt.settings.worker_threads - RESERVED_FOR_REPLIES)
         self.lock = threading.Lock()
         self.stopping = threading.Event()
+        # Set by a wake-up from another process (WakeListener), by a drain that ends, and by
+        # stop(): the loop looks for work at once instead of at its next poll.
+        self.wakeups = threading.Event()
 
     def _drain(self, conversation_id: int) -> None:
         try:
@@ -113,7 +117,7 @@ class Worker:
         if not self.stopping.is_set():
             # A thread is free: look for more work now, not at the next poll. Without this,
             # a burst would start only `bulk_slots` conversations a second.
-            wake.nudge(self.rt.settings.worker_wake_addr)
+            self.wakeups.set()
 
     def dispatch(self) -> int:
         """Start a drain for each due conversation not already in hand; how many started.
@@ -150,7 +154,8 @@ class Worker:
 
     def run(self) -> None:
         """Loop until stop() is called."""
-        listener = WakeListener(self.rt.settings.worker_wake_addr)
+        settings = self.rt.settings
+        listener = WakeListener(settings.database_url, settings.worker_wake_addr, self.wakeups)
         last_beat = 0.0
         log.info("worker %s started", self.owner)
         try:
@@ -169,7 +174,9 @@ class Worker:
                         self.dispatch()
                     except Exception:
                         log.exception("looking for work failed; trying again shortly")
-                listener.wait(POLL_SECONDS)
+                # Cleared before the next look, so a wake-up during it is not lost.
+                self.wakeups.wait(POLL_SECONDS)
+                self.wakeups.clear()
         finally:
             listener.close()
             self.urgent_pool.shutdown(wait=True, cancel_futures=True)
@@ -181,6 +188,7 @@ class Worker:
 
     def stop(self) -> None:
         self.stopping.set()
+        self.wakeups.set()
 
 
 def main() -> None:
