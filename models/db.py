@@ -103,9 +103,10 @@ class Database:
         self.engine.dispose()
 
 
-def rows_updated(session: Session, statement: Update) -> int:
-    """Run a conditional UPDATE; how many rows it changed (what claims and leases rest on)."""
-    result = session.execute(statement.execution_options(synchronize_session=False))
+def rows_updated(session: Session, statement: Update, params: dict[str, Any] | None = None) -> int:
+    """Run a conditional UPDATE (with `params` for its bind parameters); how many rows it
+    changed (what claims and leases rest on)."""
+    result = session.execute(statement, params, execution_options={"synchronize_session": False})
     return cast(CursorResult[Any], result).rowcount
 
 

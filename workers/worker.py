@@ -17,7 +17,7 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Integer, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from models import Direction, Message, MessageStatus, utcnow
@@ -41,31 +41,35 @@ RESERVED_FOR_REPLIES = 2
 URGENT_THREADS = 2
 
 
+# Built once (the worker looks for work after every drain): the time and the limit are
+# parameters.
+_DUE_CONVERSATIONS = (
+    select(Message.conversation_id, func.min(Message.priority))
+    .where(
+        or_(
+            (Message.direction == Direction.INBOUND)
+            & (Message.status == MessageStatus.RECEIVED)
+            & (Message.next_attempt_at <= bindparam("now")),
+            (Message.direction == Direction.OUTBOUND)
+            & (Message.status == MessageStatus.PENDING)
+            & (Message.next_attempt_at <= bindparam("now"))
+            & (Message.priority > outbox.URGENT),
+            # Left mid-send by a worker that may have died; the lease tells.
+            (Message.direction == Direction.OUTBOUND)
+            & (Message.status == MessageStatus.SUBMITTING)
+            & (Message.priority > outbox.URGENT),
+        )
+    )
+    .group_by(Message.conversation_id)
+    .order_by(func.min(Message.priority), Message.conversation_id)
+    .limit(bindparam("limit", type_=Integer))
+)
+
+
 def due_conversations(session: Session, limit: int = 500) -> list[tuple[int, int]]:
     """Conversations with an inbound message to process or an outbound one to send, with the
     most urgent priority among their due messages; replies (0) before bulk."""
-    now = utcnow()
-    rows = session.execute(
-        select(Message.conversation_id, func.min(Message.priority))
-        .where(
-            or_(
-                (Message.direction == Direction.INBOUND)
-                & (Message.status == MessageStatus.RECEIVED)
-                & (Message.next_attempt_at <= now),
-                (Message.direction == Direction.OUTBOUND)
-                & (Message.status == MessageStatus.PENDING)
-                & (Message.next_attempt_at <= now)
-                & (Message.priority > outbox.URGENT),
-                # Left mid-send by a worker that may have died; the lease tells.
-                (Message.direction == Direction.OUTBOUND)
-                & (Message.status == MessageStatus.SUBMITTING)
-                & (Message.priority > outbox.URGENT),
-            )
-        )
-        .group_by(Message.conversation_id)
-        .order_by(func.min(Message.priority), Message.conversation_id)
-        .limit(limit)
-    )
+    rows = session.execute(_DUE_CONVERSATIONS, {"now": utcnow(), "limit": limit})
     return [(conversation_id, priority) for conversation_id, priority in rows]
 
 
