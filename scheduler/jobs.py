@@ -16,7 +16,6 @@ import logging
 from models import utcnow
 from services.casework import notifications, referrals
 from services.console import handoffs
-from services.messaging import wake
 from services.operations import heartbeats
 from services.privacy import retention
 from services.runtime import Runtime
@@ -49,7 +48,7 @@ def hand_over_due() -> None:
     """Put due notifications in the outbox, then nudge a worker to send them."""
     rt = _rt()
     if notifications.hand_over_due(rt.db, rt.templates):
-        wake.nudge(rt.settings.worker_wake_addr)
+        rt.waker.nudge()
 
 
 def plan_check_ins() -> None:
@@ -85,7 +84,7 @@ def flag_overdue_handoffs() -> None:
         )
     if flagged:
         log.warning("%d handoffs waited too long for an officer", len(flagged))
-        wake.nudge(rt.settings.worker_wake_addr)
+        rt.waker.nudge()
 
 
 def flag_overdue_referrals() -> None:

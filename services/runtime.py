@@ -15,6 +15,7 @@ from services.messaging.rasa import RasaClient
 from services.messaging.ratelimit import RateLimiter, limiter_for
 from services.messaging.templates import Templates
 from services.messaging.twilio_gateway import TwilioGateway
+from services.messaging.wake import Waker
 from services.settings import Settings
 
 
@@ -55,6 +56,12 @@ class Runtime:
         return RasaClient(self.settings)
 
     @cached_property
+    def waker(self) -> Waker:
+        """Wakes the workers after a commit (NOTIFY on PostgreSQL, UDP on SQLite)."""
+        self._open()
+        return Waker(self.settings.database_url, self.settings.worker_wake_addr)
+
+    @cached_property
     def rate_limiter(self) -> RateLimiter:
         settings = self.settings
         return limiter_for(
@@ -89,10 +96,14 @@ class Runtime:
             thread.join(timeout)
 
     def close(self, timeout: float = 15.0) -> None:
-        """Wait for background threads, then close the pools of the database, Rasa and Twilio."""
+        """Wait for background threads, then close the pools of the database, Rasa and Twilio
+        and the waker's connection."""
         self.wait_for_background(timeout)
         self.closed = True
         self.reset_clients()
+        waker = self.__dict__.pop("waker", None)
+        if waker is not None:
+            waker.close()
         db = self.__dict__.pop("db", None)
         if db is not None:
             db.dispose()

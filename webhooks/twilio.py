@@ -13,7 +13,7 @@ from services.casework import notifications
 from services.conversations import arrival
 from services.errors import InvalidField
 from services.identity import verification
-from services.messaging import inbound, wake
+from services.messaging import inbound
 from services.runtime import runtime
 
 bp = Blueprint("twilio", __name__, url_prefix="/twilio")
@@ -72,7 +72,7 @@ def messages() -> Response:
     # Stored and committed: only now do we answer 2xx. The replies go out by the REST API
     # once a worker has sent them (an urgent one by the first worker free).
     if not stored.duplicate:
-        wake.nudge(rt.settings.worker_wake_addr)
+        rt.waker.nudge()
     return _twiml()
 
 

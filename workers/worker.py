@@ -1,10 +1,11 @@
 """The worker loop: finds conversations with due work and drains each under its lease.
 
 Any number of these may run, on any number of machines: leases keep each conversation
-with one worker at a time. The web app nudges a worker when a message arrives, and the
-scheduler when it hands notifications to the outbox; without a nudge, a worker still looks
-for work every POLL_SECONDS. Time-driven work (what is due when) is the scheduler's
-(scheduler/service.py), not the worker's.
+with one worker at a time. The web app wakes the workers when a message arrives, and the
+scheduler when it hands notifications to the outbox (services/messaging/wake.py: NOTIFY on
+PostgreSQL, reaching every host; UDP on the loopback with SQLite); without a wake-up, a
+worker still looks for work every POLL_SECONDS. Time-driven work (what is due when) is the
+scheduler's (scheduler/service.py), not the worker's.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Integer, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from models import Direction, Message, MessageStatus, utcnow
@@ -24,7 +25,7 @@ from services import logs
 from services.casework import notifications
 from services.casework.notifications import BULK_PRIORITY
 from services.conversations import processing
-from services.messaging import leases, outbox, wake
+from services.messaging import leases, outbox
 from services.messaging.wake import WakeListener
 from services.operations import heartbeats
 from services.runtime import Runtime
@@ -41,31 +42,35 @@ RESERVED_FOR_REPLIES = 2
 URGENT_THREADS = 2
 
 
+# Built once (the worker looks for work after every drain): the time and the limit are
+# parameters.
+_DUE_CONVERSATIONS = (
+    select(Message.conversation_id, func.min(Message.priority))
+    .where(
+        or_(
+            (Message.direction == Direction.INBOUND)
+            & (Message.status == MessageStatus.RECEIVED)
+            & (Message.next_attempt_at <= bindparam("now")),
+            (Message.direction == Direction.OUTBOUND)
+            & (Message.status == MessageStatus.PENDING)
+            & (Message.next_attempt_at <= bindparam("now"))
+            & (Message.priority > outbox.URGENT),
+            # Left mid-send by a worker that may have died; the lease tells.
+            (Message.direction == Direction.OUTBOUND)
+            & (Message.status == MessageStatus.SUBMITTING)
+            & (Message.priority > outbox.URGENT),
+        )
+    )
+    .group_by(Message.conversation_id)
+    .order_by(func.min(Message.priority), Message.conversation_id)
+    .limit(bindparam("limit", type_=Integer))
+)
+
+
 def due_conversations(session: Session, limit: int = 500) -> list[tuple[int, int]]:
     """Conversations with an inbound message to process or an outbound one to send, with the
     most urgent priority among their due messages; replies (0) before bulk."""
-    now = utcnow()
-    rows = session.execute(
-        select(Message.conversation_id, func.min(Message.priority))
-        .where(
-            or_(
-                (Message.direction == Direction.INBOUND)
-                & (Message.status == MessageStatus.RECEIVED)
-                & (Message.next_attempt_at <= now),
-                (Message.direction == Direction.OUTBOUND)
-                & (Message.status == MessageStatus.PENDING)
-                & (Message.next_attempt_at <= now)
-                & (Message.priority > outbox.URGENT),
-                # Left mid-send by a worker that may have died; the lease tells.
-                (Message.direction == Direction.OUTBOUND)
-                & (Message.status == MessageStatus.SUBMITTING)
-                & (Message.priority > outbox.URGENT),
-            )
-        )
-        .group_by(Message.conversation_id)
-        .order_by(func.min(Message.priority), Message.conversation_id)
-        .limit(limit)
-    )
+    rows = session.execute(_DUE_CONVERSATIONS, {"now": utcnow(), "limit": limit})
     return [(conversation_id, priority) for conversation_id, priority in rows]
 
 
@@ -88,6 +93,9 @@ class Worker:
         self.bulk_slots = max(1, rt.settings.worker_threads - RESERVED_FOR_REPLIES)
         self.lock = threading.Lock()
         self.stopping = threading.Event()
+        # Set by a wake-up from another process (WakeListener), by a drain that ends, and by
+        # stop(): the loop looks for work at once instead of at its next poll.
+        self.wakeups = threading.Event()
 
     def _drain(self, conversation_id: int) -> None:
         try:
@@ -114,7 +122,7 @@ class Worker:
         if not self.stopping.is_set():
             # A thread is free: look for more work now, not at the next poll. Without this,
             # a burst would start only `bulk_slots` conversations a second.
-            wake.nudge(self.rt.settings.worker_wake_addr)
+            self.wakeups.set()
 
     def dispatch(self) -> int:
         """Start a drain for each due conversation not already in hand; how many started.
@@ -151,7 +159,8 @@ class Worker:
 
     def run(self) -> None:
         """Loop until stop() is called."""
-        listener = WakeListener(self.rt.settings.worker_wake_addr)
+        settings = self.rt.settings
+        listener = WakeListener(settings.database_url, settings.worker_wake_addr, self.wakeups)
         last_beat = 0.0
         log.info("worker %s started", self.owner)
         try:
@@ -170,7 +179,9 @@ class Worker:
                         self.dispatch()
                     except Exception:
                         log.exception("looking for work failed; trying again shortly")
-                listener.wait(POLL_SECONDS)
+                # Cleared before the next look, so a wake-up during it is not lost.
+                self.wakeups.wait(POLL_SECONDS)
+                self.wakeups.clear()
         finally:
             listener.close()
             self.urgent_pool.shutdown(wait=True, cancel_futures=True)
@@ -182,6 +193,7 @@ class Worker:
 
     def stop(self) -> None:
         self.stopping.set()
+        self.wakeups.set()
 
 
 def main() -> None:

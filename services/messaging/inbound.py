@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from models import (
@@ -37,6 +37,20 @@ log = logging.getLogger(__name__)
 Screen = Callable[[Session, int, str], tuple[str, Callable[[], object] | None]]
 
 
+# Built once: building a statement per call (coercing its columns, computing its cache
+# key) cost more CPU than running it (bench/README.md, "Profile").
+_CONVERSATIONS = cast(Table, Conversation.__table__)
+_MESSAGES = cast(Table, Message.__table__)
+_CONVERSATION_BY_ADDRESS = select(_CONVERSATIONS.c.id).where(
+    _CONVERSATIONS.c.address == bindparam("address")
+)
+_HEARD_FROM = (
+    update(_CONVERSATIONS)
+    .where(_CONVERSATIONS.c.id == bindparam("conversation_id"))
+    .values(last_inbound_at=bindparam("now"))
+)
+
+
 @dataclass(frozen=True)
 class Stored:
     """An inbound message as stored: its id (None for a duplicate) and what it said."""
@@ -48,15 +62,16 @@ class Stored:
 
 def conversation_id_for(session: Session, address: str) -> int:
     """The id of the conversation with `address`, created on first contact."""
-    query = select(Conversation.id).where(Conversation.address == address)
-    found = session.scalar(query)
+    found: int | None = session.scalar(_CONVERSATION_BY_ADDRESS, {"address": address})
     if found is not None:
         return found
     channel, _ = phones.split_address(address)
     values = {"address": address, "channel": channel, "public_id": uuid.uuid4().hex}
-    created = insert_ignoring_duplicate(session, cast(Table, Conversation.__table__), values)
+    created = insert_ignoring_duplicate(session, _CONVERSATIONS, values)
     # None: two first messages from one number at once, and the other request created it.
-    return created if created is not None else session.scalars(query).one()
+    if created is not None:
+        return created
+    return int(session.execute(_CONVERSATION_BY_ADDRESS, {"address": address}).scalar_one())
 
 
 def store_message(
@@ -98,7 +113,7 @@ def store_message(
     # nothing and is answered 2xx all the same.
     message_id = insert_ignoring_duplicate(
         session,
-        cast(Table, Message.__table__),
+        _MESSAGES,
         {
             "conversation_id": conversation_id,
             "direction": Direction.INBOUND,
@@ -117,12 +132,7 @@ def store_message(
         return Stored(None, duplicate=True)
     if after is not None:
         after()
-    session.execute(
-        update(Conversation)
-        .where(Conversation.id == conversation_id)
-        .values(last_inbound_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    session.execute(_HEARD_FROM, {"conversation_id": conversation_id, "now": now})
     log.info(
         "stored inbound %s (%s) from %s on %s",
         sid,

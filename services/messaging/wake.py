@@ -1,16 +1,41 @@
-"""A nudge from the web app to the workers that new work is waiting.
+"""Wake-ups: the web app and the scheduler tell the workers that new work is waiting.
 
-Workers also poll, so a nudge that is lost costs a little latency and nothing else; it is
-a UDP datagram on the loopback for that reason: it can never block or fail a webhook.
+Workers also poll (workers/worker.py), so a wake-up that is lost costs a little latency and
+nothing else: sending one never blocks for long and never fails a webhook.
+
+- **PostgreSQL**: `NOTIFY work_due`. The server hands it to every connection that has run
+  `LISTEN work_due` on that database, wherever it runs: a web node on one host wakes the
+  workers of another.
+- **SQLite** (one host by nature): a UDP datagram to `WORKER_WAKE_ADDR` on the loopback.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import socket
+import threading
+
+import psycopg
+from psycopg.rows import TupleRow
+
+from models.db import libpq_url
+
+log = logging.getLogger(__name__)
+
+# PostgreSQL's notification channel. NOTIFY's payload is left empty: several identical
+# notifications sent before a listener reads are folded into one, which is all a wake-up needs.
+CHANNEL = "work_due"
+# How often the listening threads look up from waiting to see whether they are to stop.
+_LOOK_UP_SECONDS = 0.5
+# After the listening connection fails: wait this long before connecting again (the worker
+# polls meanwhile, so nothing waits for it).
+_RECONNECT_SECONDS = 2.0
+_CONNECT_TIMEOUT_SECONDS = 5
 
 
 def nudge(addr: tuple[str, int]) -> None:
-    """Tell a worker listening on `addr` to look for work now."""
+    """Send one UDP wake-up to `addr` (the SQLite way; never raises)."""
     try:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
             sock.sendto(b"w", addr)
@@ -18,29 +43,120 @@ def nudge(addr: tuple[str, int]) -> None:
         pass
 
 
-class WakeListener:
-    """The worker's end: wait up to a timeout for a nudge."""
+def _on_postgresql(database_url: str) -> bool:
+    return database_url.startswith("postgresql")
 
-    def __init__(self, addr: tuple[str, int]) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        # Several workers may listen on one port; the kernel hands each datagram to one.
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        self.sock.bind(addr)
 
-    def wait(self, timeout: float) -> bool:
-        """True when nudged within `timeout` seconds; drains any backlog of nudges."""
-        self.sock.settimeout(timeout)
-        try:
-            self.sock.recv(16)
-        except TimeoutError:
-            return False
-        self.sock.setblocking(False)
-        try:
-            while self.sock.recv(16):
+class Waker:
+    """The sending end, one per process (Runtime.waker): `nudge()` after a commit."""
+
+    def __init__(self, database_url: str, addr: tuple[str, int]) -> None:
+        self.addr = addr
+        self.conninfo = libpq_url(database_url) if _on_postgresql(database_url) else None
+        self._conn: psycopg.Connection[TupleRow] | None = None
+        self._pid = 0
+        self._lock = threading.Lock()
+
+    def nudge(self) -> None:
+        """Wake the workers: every worker of the database on PostgreSQL, one worker of this
+        host on SQLite. Never raises: a lost wake-up only waits for the workers' poll."""
+        if self.conninfo is None:
+            nudge(self.addr)
+            return
+        with self._lock:
+            try:
+                # One connection of its own, kept open (a NOTIFY is one short round trip),
+                # and never one inherited across a fork.
+                if self._conn is None or self._conn.closed or self._pid != os.getpid():
+                    self._conn = psycopg.connect(
+                        self.conninfo, autocommit=True, connect_timeout=_CONNECT_TIMEOUT_SECONDS
+                    )
+                    self._pid = os.getpid()
+                self._conn.execute(f"NOTIFY {CHANNEL}")
+            except psycopg.Error as exc:
+                log.warning(
+                    "could not wake the workers (%s); they will find the work by polling",
+                    type(exc).__name__,
+                )
+                self._close()
+
+    def _close(self) -> None:
+        if self._conn is not None and self._pid == os.getpid():
+            try:
+                self._conn.close()
+            except psycopg.Error:
                 pass
-        except BlockingIOError:
-            pass
-        return True
+        self._conn = None
 
     def close(self) -> None:
-        self.sock.close()
+        with self._lock:
+            self._close()
+
+
+class WakeListener:
+    """The worker's end: a thread that sets `wakeups` on each wake-up from another process.
+
+    On PostgreSQL it LISTENs on its own connection (reconnecting after a failure); on SQLite
+    it reads UDP datagrams at `addr` (several workers may bind one port; the kernel hands each
+    datagram to one of them). The worker sets `wakeups` itself for work it finds it can start
+    now (a thread came free).
+    """
+
+    def __init__(self, database_url: str, addr: tuple[str, int], wakeups: threading.Event) -> None:
+        self.wakeups = wakeups
+        self.stopping = threading.Event()
+        self.sock: socket.socket | None = None
+        self.conninfo = libpq_url(database_url) if _on_postgresql(database_url) else None
+        if self.conninfo is None:
+            self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            self.sock.bind(addr)
+            self.sock.settimeout(_LOOK_UP_SECONDS)
+            target = self._read_datagrams
+        else:
+            target = self._listen
+        self.listening = threading.Event()
+        self.thread = threading.Thread(target=target, name="wake-listener", daemon=True)
+        self.thread.start()
+
+    def _read_datagrams(self) -> None:
+        assert self.sock is not None
+        self.listening.set()
+        while not self.stopping.is_set():
+            try:
+                self.sock.recv(16)
+            except TimeoutError:
+                continue
+            except OSError:
+                return  # closed
+            self.wakeups.set()
+
+    def _listen(self) -> None:
+        assert self.conninfo is not None
+        while not self.stopping.is_set():
+            try:
+                with psycopg.connect(
+                    self.conninfo, autocommit=True, connect_timeout=_CONNECT_TIMEOUT_SECONDS
+                ) as conn:
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    self.listening.set()
+                    # Whatever was committed while not listening is found by the poll that
+                    # follows this wake-up.
+                    self.wakeups.set()
+                    while not self.stopping.is_set():
+                        for _ in conn.notifies(timeout=_LOOK_UP_SECONDS, stop_after=1):
+                            self.wakeups.set()
+            except psycopg.Error as exc:
+                self.listening.clear()
+                log.warning(
+                    "listening for wake-ups failed (%s); connecting again shortly",
+                    type(exc).__name__,
+                )
+                self.stopping.wait(_RECONNECT_SECONDS)
+
+    def close(self) -> None:
+        """Stop the thread (within about half a second)."""
+        self.stopping.set()
+        self.thread.join(_LOOK_UP_SECONDS * 4 + _CONNECT_TIMEOUT_SECONDS)
+        if self.sock is not None:
+            self.sock.close()

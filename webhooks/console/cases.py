@@ -24,7 +24,6 @@ from models import (
 from services.casework import attach_requests, cases, referrals, reviews, scheduled_updates
 from services.console import access, audit, officers
 from services.errors import InvalidField, NotFound
-from services.messaging import wake
 from services.runtime import runtime
 from services.victims_code.calendar import LONDON
 from webhooks.console.blueprint import back, bp, officer_session, requires
@@ -228,7 +227,7 @@ def add_victim(case_ref: str) -> BaseResponse:
         if outcome.known_summary:
             # What the API's 201 says: the stricter settings stay in force, and which differ.
             flash(f"{payload['name']}: {outcome.known_summary}.")
-        wake.nudge(runtime().settings.worker_wake_addr)  # the welcome may go now
+        runtime().waker.nudge()  # the welcome may go now
     return back("console.case", case_ref=case_ref)
 
 
@@ -291,7 +290,7 @@ def add_event(case_ref: str) -> BaseResponse:
         audit.record(
             db, me, AuditAction.RECORD_EVENT, case_id=found.id, detail=f"{event.type.value}"
         )
-    wake.nudge(runtime().settings.worker_wake_addr)
+    runtime().waker.nudge()
     return back("console.case", case_ref=case_ref)
 
 

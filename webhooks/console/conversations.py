@@ -25,7 +25,6 @@ from models import (
 from services.casework import protection
 from services.console import access, audit, takeover, transcripts
 from services.identity import verification as identity
-from services.messaging import wake
 from services.runtime import runtime
 from webhooks.console.blueprint import back, bp, officer_session, requires
 from webhooks.console.forms import ActionForm, NoteForm, ReplyForm
@@ -164,7 +163,7 @@ def reply(conversation_id: int) -> BaseResponse:
     with officer_session() as (db, me):
         takeover.reply(db, me, conversation_id, form.body.data or "")
     # The reply is in the outbox; a worker may send it now rather than at its next poll.
-    wake.nudge(runtime().settings.worker_wake_addr)
+    runtime().waker.nudge()
     return back("console.conversation", conversation_id=conversation_id)
 
 
