@@ -164,6 +164,10 @@ class Submission:
     priority: int = 0
     # The worker that claimed an urgent message (None: sent under the conversation's lease).
     claimed_by: str | None = None
+    # With `reconcile`: the SIDs other messages to this address already hold. An earlier
+    # message with the same body ("Thank you.") is not this one, and taking its SID would
+    # break the unique SID and leave the conversation stuck.
+    known_sids: frozenset[str] = frozenset()
 
 
 # WhatsApp takes free text only within 24 hours of the person's last message to us.
@@ -209,6 +213,20 @@ def _begin(
         on_settled(session, message)
         return SUPPRESSED
     now = utcnow()
+    since = message.created_at - CLOCK_SLACK
+    known_sids: frozenset[str] = frozenset()
+    if message.needs_reconcile:
+        known_sids = frozenset(
+            session.scalars(
+                select(Message.twilio_sid).where(
+                    Message.conversation_id == message.conversation_id,
+                    Message.direction == Direction.OUTBOUND,
+                    Message.twilio_sid.is_not(None),
+                    Message.created_at >= since - CLOCK_SLACK,
+                    Message.id != message.id,
+                )
+            )
+        )
     message.status = MessageStatus.SUBMITTING
     message.attempts += 1
     message.submitted_at = now
@@ -221,11 +239,12 @@ def _begin(
         channel=Channel.SMS if by_sms else conversation.channel,
         body=message.body,
         reconcile=message.needs_reconcile,
-        since=message.created_at - CLOCK_SLACK,
+        since=since,
         content_sid=message.content_sid if template else None,
         content_variables=message.content_variables if template else None,
         priority=message.priority,
         claimed_by=claimed_by,
+        known_sids=known_sids,
     )
 
 
@@ -320,7 +339,11 @@ def deliver(
     """
     s = submission
     try:
-        found = twilio.find_sent(s.to, s.channel, s.body, s.since) if s.reconcile else None
+        found = (
+            twilio.find_sent(s.to, s.channel, s.body, s.since, s.known_sids)
+            if s.reconcile
+            else None
+        )
         if found:
             return found
         # WhatsApp has no segments: one message is one.
@@ -358,8 +381,22 @@ def finish_send(
         return  # Our claim ran out and another worker took the message over: it is theirs.
     message.claim_owner = message.claim_until = None
     if isinstance(outcome, Accepted):
-        _record_accepted(session, message, outcome, on_settled)
-        return
+        holder = session.scalar(
+            select(Message.id).where(Message.twilio_sid == outcome.sid, Message.id != message.id)
+        )
+        if holder is None:
+            _record_accepted(session, message, outcome, on_settled)
+            return
+        # Found at Twilio, but another message holds that SID (it took it in the meantime):
+        # not this message's. Never a hot loop on the unique SID: ask again after a backoff.
+        log.error(
+            "message %s: the SID found at Twilio is message %s's; looking again",
+            submission.message_id,
+            holder,
+        )
+        outcome = SendFailed(
+            "the message found at Twilio is another's", None, retry=True, attempted=False
+        )
     message.error_code = outcome.code
     message.error_message = str(outcome)[:500]
     if not outcome.attempted:

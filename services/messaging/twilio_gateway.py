@@ -172,9 +172,15 @@ class TwilioGateway:
         return Accepted(sid=message.sid or "", status=message.status or "queued")
 
     def find_sent(
-        self, to: str, channel: Channel, body: str, since: dt.datetime
+        self,
+        to: str,
+        channel: Channel,
+        body: str,
+        since: dt.datetime,
+        known_sids: frozenset[str] = frozenset(),
     ) -> Accepted | None:
-        """A message Twilio already has with this body, to `to`, created since `since`."""
+        """A message Twilio already has with this body, to `to`, created since `since`,
+        that is none of `known_sids` (messages of ours already recorded)."""
         try:
             recent = self._call(
                 lambda client: client.messages.list(to=to, from_=self.sender(channel), limit=50)
@@ -189,6 +195,8 @@ class TwilioGateway:
             ) from exc
         for message in recent:
             created = message.date_created
+            if message.sid in known_sids:
+                continue
             if message.body == body and (created is None or created >= since):
                 return Accepted(sid=message.sid or "", status=message.status or "queued")
         return None
