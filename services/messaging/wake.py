@@ -96,32 +96,34 @@ class Waker:
 class WakeListener:
     """The worker's end: a thread that sets `wakeups` on each wake-up from another process.
 
-    On PostgreSQL it LISTENs on its own connection (reconnecting after a failure); on SQLite
-    it reads UDP datagrams at `addr` (several workers may bind one port; the kernel hands each
-    datagram to one of them). The worker sets `wakeups` itself for work it finds it can start
-    now (a thread came free).
+    It reads UDP datagrams at `addr` on every database (WORKER_WAKE_ADDR is a contract:
+    anything on the host may wake the workers there; several workers may bind one port, and
+    the kernel hands each datagram to one of them). On PostgreSQL it also LISTENs on its own
+    connection (reconnecting after a failure), which is how the service's own processes wake
+    it, from any host. The worker sets `wakeups` itself for work it finds it can start now
+    (a thread came free).
     """
 
     def __init__(self, database_url: str, addr: tuple[str, int], wakeups: threading.Event) -> None:
         self.wakeups = wakeups
         self.stopping = threading.Event()
-        self.sock: socket.socket | None = None
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        self.sock.bind(addr)
+        self.sock.settimeout(_LOOK_UP_SECONDS)
         self.conninfo = libpq_url(database_url) if _on_postgresql(database_url) else None
-        if self.conninfo is None:
-            self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-            self.sock.bind(addr)
-            self.sock.settimeout(_LOOK_UP_SECONDS)
-            target = self._read_datagrams
-        else:
-            target = self._listen
         self.listening = threading.Event()
-        self.thread = threading.Thread(target=target, name="wake-listener", daemon=True)
-        self.thread.start()
+        self.threads = [threading.Thread(target=self._read_datagrams, name="wake-udp", daemon=True)]
+        if self.conninfo is not None:
+            self.threads.append(
+                threading.Thread(target=self._listen, name="wake-listen", daemon=True)
+            )
+        for thread in self.threads:
+            thread.start()
 
     def _read_datagrams(self) -> None:
-        assert self.sock is not None
-        self.listening.set()
+        if self.conninfo is None:
+            self.listening.set()  # on PostgreSQL, once LISTEN has been run
         while not self.stopping.is_set():
             try:
                 self.sock.recv(16)
@@ -157,6 +159,6 @@ class WakeListener:
     def close(self) -> None:
         """Stop the thread (within about half a second)."""
         self.stopping.set()
-        self.thread.join(_LOOK_UP_SECONDS * 4 + _CONNECT_TIMEOUT_SECONDS)
-        if self.sock is not None:
-            self.sock.close()
+        for thread in self.threads:
+            thread.join(_LOOK_UP_SECONDS * 4 + _CONNECT_TIMEOUT_SECONDS)
+        self.sock.close()

@@ -93,3 +93,15 @@ def test_a_worker_on_this_host_is_woken_by_udp_on_sqlite(
         form = inbound_form("+447700900402", "hello")
         assert signed_post(client, settings, "/twilio/messages", form).status_code == 200
         assert local.outcome() == "woken"
+
+
+def test_a_datagram_to_the_wake_address_wakes_a_worker_on_either_database(
+    settings: Settings,
+) -> None:
+    """WORKER_WAKE_ADDR is a contract (ARCHITECTURE.md): whatever runs on the host may wake
+    the workers there with a datagram, on PostgreSQL too."""
+    addr = ("127.0.0.1", spare_port(socket.SOCK_DGRAM))
+    with listening(settings.database_url, addr) as local:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.sendto(b"w", addr)
+        assert local.outcome() == "woken"
