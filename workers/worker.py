@@ -172,6 +172,9 @@ class Worker:
                     except Exception:
                         log.exception("heartbeat failed; trying again shortly")
                     last_beat = time.monotonic()
+                # Cleared before this look, so a wake-up that comes during it is not lost:
+                # the wait below then returns at once.
+                self.wakeups.clear()
                 # Without its presence lock, others would take this worker's leases as if
                 # it were dead: it starts no new work until it holds it again.
                 if self.presence is None or self.presence.hold():
@@ -179,9 +182,7 @@ class Worker:
                         self.dispatch()
                     except Exception:
                         log.exception("looking for work failed; trying again shortly")
-                # Cleared before the next look, so a wake-up during it is not lost.
                 self.wakeups.wait(POLL_SECONDS)
-                self.wakeups.clear()
         finally:
             listener.close()
             self.urgent_pool.shutdown(wait=True, cancel_futures=True)
