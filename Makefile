@@ -117,7 +117,9 @@ audit: $(APP_VENV)/.installed $(RASA_VENV)/.installed
 # The whole suite in one run: each test on the databases its markers ask for (tests marked
 # both_databases on SQLite and PostgreSQL, other database tests on SQLite, the rest once;
 # DEVELOPERS.md, "Tests"). PostgreSQL tests are skipped, saying why, where there is none.
-test: install model browsers lint rasa-validate nlu-eval audit
+# Debian's chromium and haproxy are installed first: the console's browser test and the
+# balancer's tests use them.
+test: install model browsers haproxy lint rasa-validate nlu-eval audit
 	@echo "==> the test suite"
 	$(APP_PY) -m pytest -p no:cacheprovider --durations=15
 
