@@ -211,6 +211,31 @@ VEILED = [
     "mi ga i di",
 ]
 
+# The classic idioms of the veiled threat, harm put as chance or a pity, and being kept
+# under watch (docs/SAFETY.md).
+BY_CHANCE = [
+    "he said accidents happen to girls who talk",
+    "his text just said accidents happen",
+    "it would be a shame if something happened to the kids",
+    "shame if anything was to happen to that car of yours",
+    "you never know what might happen round here",
+    "be careful out there love",
+    "he said people like me get hurt",
+    "something bad could happen to you",
+    "you want to watch yourself",
+    "his mates are keeping tabs on me",
+    "they know my every move",
+    "mae damweiniau'n digwydd, medda fo",
+    "ti byth yn gwybod be allai ddigwydd",
+    "bydd yn ofalus allan fan'na",
+    "mi ddudodd hi bod well i fi fod yn ofalus",
+    "mae pobl fel ti'n cael eu brifo",
+    "bechod 'sa rhywbeth yn digwydd i'r plant",
+    "trueni os bysai rhywbeth yn digwydd i ti",
+    "mae ei ffrindiau'n cadw llygad arna i",
+    "maen nhw'n gwybod bob man dwi'n mynd",
+]
+
 # Missed by the first net and by the model on the held-out NLU split (docs/NLU.md).
 MISSED_ONCE = [
     "i'm really scared",
@@ -221,7 +246,7 @@ MISSED_ONCE = [
 ]
 
 EVERY_KIND = DANGER_EN + DANGER_CY + WELSH_MUTATIONS + MIXED + ORDERS_BROKEN + KEPT_IN
-EVERY_KIND += NOT_GOING_ON + MISSED_ONCE + EVERY_TENSE + VEILED
+EVERY_KIND += NOT_GOING_ON + MISSED_ONCE + EVERY_TENSE + VEILED + BY_CHANCE
 
 ORDINARY = [
     "is he still in custody",
@@ -285,6 +310,15 @@ ORDINARY = [
     "you'll see the letter on Monday",
     "mi welais i'r swyddog ddoe",
     "he was sorry in court",
+    # Near the idioms of chance and watch, but not danger.
+    "i never know whats going to happen with my case",
+    "dwi byth yn gwybod be sy'n digwydd efo'r achos",
+    "what happened at court",
+    "can you keep an eye on my case",
+    "be careful with my details",
+    "cymer ofal",
+    "cadw llygad ar y plant",
+    "bechod, dwi'n sâl heddiw",
 ]
 
 
@@ -313,6 +347,13 @@ def test_false_alarms_on_the_nlu_data_stay_rare() -> None:
     ]
     alarms = [t for t in ordinary if in_danger(t)]
     assert len(alarms) / len(ordinary) < 0.02, alarms
+
+
+def test_accidents_happen_said_of_spilt_milk_is_an_accepted_false_alarm() -> None:
+    # A choice, not a slip: "accidents happen" is matched alone, since the threat is often
+    # nothing more ("his text just said accidents happen"), and a victim saying it about
+    # spilt milk costs an officer a look (docs/SAFETY.md, "It leans toward false alarms").
+    assert in_danger("spilt the milk, accidents happen, no harm done")
 
 
 def test_a_mutated_word_matches_only_in_its_phrase() -> None:
@@ -348,7 +389,8 @@ def _slots() -> list[Slot]:
 # Fixed words whose everyday spelling happens to be a mutated form of another word in the
 # lists: "er" (despite) is no form of "ger" (near) here, nor "na" (not) of "da", nor "dan"
 # of "dan ni" (we are) one of "tan" (until), nor "nad" (that ... not) one of "dad".
-NOT_A_FORM = {"er", "na", "mlaen", "neud", "fas", "dy", "dan", "nad"}
+# "fan" is a van ("ei fan o") and the "fan" of "fan hyn", written as such, not "man" mutated.
+NOT_A_FORM = {"er", "na", "mlaen", "neud", "fas", "dy", "dan", "nad", "fan"}
 
 
 def test_welsh_words_are_written_as_radicals_and_their_forms_made_by_rule() -> None:
