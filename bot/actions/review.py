@@ -15,6 +15,8 @@ from bot.actions.replies import say
 from models import AuditAction
 from services.casework import reviews
 from services.console import audit
+from services.identity import verification
+from services.identity.verification import IdentityState
 from services.language import wording
 from services.victims_code.calendar import LONDON
 
@@ -48,6 +50,15 @@ class ActionRequestReview(Action):
                     case_id=review.case_id,
                     detail=f"review request #{review.id}",
                 )
+            # The dates tell whoever holds the phone that a review was asked for, and when
+            # (an earlier, undecided request is the one answered): only a verified
+            # conversation out of safe contact hears them (docs/SAFETY.md).
+            verified = (
+                verification.state(ctx.conversation, ctx.victim, ctx.now) is IdentityState.VERIFIED
+            )
+            if not verified or ctx.victim.safe_contact:
+                say(dispatcher, domain, "utter_review_unknown", language)
+                return [SlotSet("pending_question", None)]
             acknowledge_by = wording.day(_last_day(review.acknowledge_by), language)
             decide_by = wording.day(_last_day(review.decide_by), language)
         say(

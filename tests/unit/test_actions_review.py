@@ -12,11 +12,14 @@ from bot.actions import ActionRequestReview
 from models import (
     AuditAction,
     AuditEvent,
+    Conversation,
     Handoff,
     HandoffPriority,
     Language,
     ReviewRequest,
     ReviewStatus,
+    Victim,
+    utcnow,
 )
 from models.db import Database
 from tests.support.actions import add_person, db, run, slot_events, tracker
@@ -24,6 +27,13 @@ from tests.support.bot import response
 from tests.support.clock import FakeClock
 
 __all__ = ["db"]
+
+
+def _verify(db: Database, conversation_id: int) -> None:
+    """The conversation proved who it is (services/identity/verification.py), just now."""
+    with db.session() as session:
+        conversation = session.get_one(Conversation, conversation_id)
+        conversation.verified_until = utcnow() + dt.timedelta(minutes=30)
 
 
 @pytest.mark.parametrize(
@@ -44,6 +54,7 @@ def test_a_request_for_a_review_is_recorded_with_its_limits_and_the_victim_told_
     # Wednesday 2 December 2026: 10 working days end on Wednesday 16 December; 30 skip
     # Christmas Day, Boxing Day's substitute and New Year's Day, ending on Monday 18 January.
     person = add_person(db, language=Language(language))
+    _verify(db, person.conversation_id)
     snapshot = tracker(person.public_id, said, "request_review", slots={"language": language})
     events, texts = run(ActionRequestReview(), snapshot)
     assert texts == [
@@ -69,3 +80,24 @@ def test_a_request_for_a_review_is_recorded_with_its_limits_and_the_victim_told_
     with db.session() as session:
         assert len(session.scalars(select(ReviewRequest)).all()) == 1
         assert len(session.scalars(select(Handoff)).all()) == 1
+
+
+@pytest.mark.parametrize("who", ["unverified", "safe_contact"])
+def test_whoever_holds_the_phone_learns_no_date_of_a_review(
+    db: Database, clock: FakeClock, who: str
+) -> None:
+    """The dates would say that a review was asked for, and when (an undecided request is
+    the one answered): unverified, or in safe contact, the request is taken all the same and
+    the answer says only that an officer has it."""
+    person = add_person(db)
+    if who == "safe_contact":
+        _verify(db, person.conversation_id)
+        with db.session() as session:
+            session.get_one(Victim, person.victim_id).safe_contact = True
+    snapshot = tracker(person.public_id, "i want it reviewed", "request_review")
+    for _ in range(2):
+        _, texts = run(ActionRequestReview(), snapshot)
+        assert texts == [response("utter_review_unknown", "en")]
+    with db.session() as session:
+        [review] = session.scalars(select(ReviewRequest)).all()
+        assert review.status is ReviewStatus.REQUESTED
