@@ -164,10 +164,6 @@ class Submission:
     priority: int = 0
     # The worker that claimed an urgent message (None: sent under the conversation's lease).
     claimed_by: str | None = None
-    # With `reconcile`: the SIDs other messages to this address already hold. An earlier
-    # message with the same body ("Thank you.") is not this one, and taking its SID would
-    # break the unique SID and leave the conversation stuck.
-    known_sids: frozenset[str] = frozenset()
 
 
 # WhatsApp takes free text only within 24 hours of the person's last message to us.
@@ -214,19 +210,6 @@ def _begin(
         return SUPPRESSED
     now = utcnow()
     since = message.created_at - CLOCK_SLACK
-    known_sids: frozenset[str] = frozenset()
-    if message.needs_reconcile:
-        known_sids = frozenset(
-            session.scalars(
-                select(Message.twilio_sid).where(
-                    Message.conversation_id == message.conversation_id,
-                    Message.direction == Direction.OUTBOUND,
-                    Message.twilio_sid.is_not(None),
-                    Message.created_at >= since - CLOCK_SLACK,
-                    Message.id != message.id,
-                )
-            )
-        )
     message.status = MessageStatus.SUBMITTING
     message.attempts += 1
     message.submitted_at = now
@@ -244,7 +227,6 @@ def _begin(
         content_variables=message.content_variables if template else None,
         priority=message.priority,
         claimed_by=claimed_by,
-        known_sids=known_sids,
     )
 
 
@@ -339,11 +321,7 @@ def deliver(
     """
     s = submission
     try:
-        found = (
-            twilio.find_sent(s.to, s.channel, s.body, s.since, s.known_sids)
-            if s.reconcile
-            else None
-        )
+        found = twilio.find_sent(s.to, s.channel, s.body, s.since) if s.reconcile else None
         if found:
             return found
         # WhatsApp has no segments: one message is one.
@@ -381,22 +359,31 @@ def finish_send(
         return  # Our claim ran out and another worker took the message over: it is theirs.
     message.claim_owner = message.claim_until = None
     if isinstance(outcome, Accepted):
-        holder = session.scalar(
-            select(Message.id).where(Message.twilio_sid == outcome.sid, Message.id != message.id)
+        # A look-up finds every message at Twilio with these words to this phone; those that
+        # another row of ours holds (an earlier "Thank you.", the same words sent on the SMS
+        # conversation of a WhatsApp one) are not this message. Taking one would break the
+        # unique SID and leave the conversation stuck.
+        candidates = [Accepted(outcome.sid, outcome.status), *outcome.also]
+        held = set(
+            session.scalars(
+                select(Message.twilio_sid).where(
+                    Message.twilio_sid.in_([c.sid for c in candidates]),
+                    Message.id != message.id,
+                )
+            )
         )
-        if holder is None:
-            _record_accepted(session, message, outcome, on_settled)
+        mine = next((c for c in candidates if c.sid not in held), None)
+        if mine is not None:
+            _record_accepted(session, message, mine, on_settled)
             return
-        # Found at Twilio, but another message holds that SID (it took it in the meantime):
-        # not this message's. Never a hot loop on the unique SID: ask again after a backoff.
-        log.error(
-            "message %s: the SID found at Twilio is message %s's; looking again",
-            submission.message_id,
-            holder,
-        )
-        outcome = SendFailed(
-            "the message found at Twilio is another's", None, retry=True, attempted=False
-        )
+        # Every message Twilio has with these words is another's: this one never got there.
+        # Sent at the next step, without asking again (not an attempt).
+        log.warning("message %s: not at Twilio after all; sending it", submission.message_id)
+        message.status = MessageStatus.PENDING
+        message.attempts = max(0, message.attempts - 1)
+        message.needs_reconcile = False
+        message.next_attempt_at = utcnow()
+        return
     message.error_code = outcome.code
     message.error_message = str(outcome)[:500]
     if not outcome.attempted:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 from collections.abc import Callable
@@ -23,6 +24,9 @@ class Accepted:
 
     sid: str
     status: str
+    # Found by a look-up (`find_sent`): the other messages at Twilio that match too, newest
+    # first. The outbox takes the first that no other message of ours holds.
+    also: tuple[Accepted, ...] = ()
 
 
 class SendFailed(Exception):
@@ -172,15 +176,10 @@ class TwilioGateway:
         return Accepted(sid=message.sid or "", status=message.status or "queued")
 
     def find_sent(
-        self,
-        to: str,
-        channel: Channel,
-        body: str,
-        since: dt.datetime,
-        known_sids: frozenset[str] = frozenset(),
+        self, to: str, channel: Channel, body: str, since: dt.datetime
     ) -> Accepted | None:
-        """A message Twilio already has with this body, to `to`, created since `since`,
-        that is none of `known_sids` (messages of ours already recorded)."""
+        """A message Twilio already has with this body, to `to`, created since `since`
+        (newest first), with every other that matches in `also`; None when there is none."""
         try:
             recent = self._call(
                 lambda client: client.messages.list(to=to, from_=self.sender(channel), limit=50)
@@ -193,10 +192,12 @@ class TwilioGateway:
             raise _failed(
                 f"twilio unreachable: {type(exc).__name__}", None, retry=True, attempted=False
             ) from exc
-        for message in recent:
-            created = message.date_created
-            if message.sid in known_sids:
-                continue
-            if message.body == body and (created is None or created >= since):
-                return Accepted(sid=message.sid or "", status=message.status or "queued")
-        return None
+        found = [
+            Accepted(sid=message.sid or "", status=message.status or "queued")
+            for message in recent
+            if message.body == body
+            and (message.date_created is None or message.date_created >= since)
+        ]
+        if not found:
+            return None
+        return dataclasses.replace(found[0], also=tuple(found[1:]))
