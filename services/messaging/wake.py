@@ -17,6 +17,7 @@ import socket
 import threading
 
 import psycopg
+from psycopg.conninfo import make_conninfo
 from psycopg.rows import TupleRow
 
 from models.db import libpq_url
@@ -32,6 +33,19 @@ _LOOK_UP_SECONDS = 0.5
 # polls meanwhile, so nothing waits for it).
 _RECONNECT_SECONDS = 2.0
 _CONNECT_TIMEOUT_SECONDS = 5
+# The nudging connection gives up quickly: on a connection left half-open (a failover, a
+# dropped network) a NOTIFY would otherwise wait for TCP to give up, minutes, with the
+# webhook that sent it. libpq's parameters: seconds, except tcp_user_timeout (ms).
+_QUICK: dict[str, int] = {
+    "connect_timeout": 2,
+    "keepalives": 1,
+    "keepalives_idle": 5,
+    "keepalives_interval": 2,
+    "keepalives_count": 2,
+    "tcp_user_timeout": 2000,
+}
+# How long a nudge waits for another thread's nudge to finish before leaving it to that one.
+_NUDGE_WAIT_SECONDS = 0.05
 
 
 def nudge(addr: tuple[str, int]) -> None:
@@ -63,22 +77,26 @@ class Waker:
         if self.conninfo is None:
             nudge(self.addr)
             return
-        with self._lock:
-            try:
-                # One connection of its own, kept open (a NOTIFY is one short round trip),
-                # and never one inherited across a fork.
-                if self._conn is None or self._conn.closed or self._pid != os.getpid():
-                    self._conn = psycopg.connect(
-                        self.conninfo, autocommit=True, connect_timeout=_CONNECT_TIMEOUT_SECONDS
-                    )
-                    self._pid = os.getpid()
-                self._conn.execute(f"NOTIFY {CHANNEL}")
-            except psycopg.Error as exc:
-                log.warning(
-                    "could not wake the workers (%s); they will find the work by polling",
-                    type(exc).__name__,
-                )
-                self._close()
+        # Another thread of this process is nudging already: its NOTIFY wakes the workers
+        # for this commit too. Never queue a webhook behind a slow connection.
+        if not self._lock.acquire(timeout=_NUDGE_WAIT_SECONDS):
+            return
+        try:
+            # One connection of its own, kept open (a NOTIFY is one short round trip), and
+            # never one inherited across a fork.
+            if self._conn is None or self._conn.closed or self._pid != os.getpid():
+                quick = make_conninfo(self.conninfo, **_QUICK)
+                self._conn = psycopg.connect(quick, autocommit=True)
+                self._pid = os.getpid()
+            self._conn.execute(f"NOTIFY {CHANNEL}")
+        except psycopg.Error as exc:
+            log.warning(
+                "could not wake the workers (%s); they will find the work by polling",
+                type(exc).__name__,
+            )
+            self._close()
+        finally:
+            self._lock.release()
 
     def _close(self) -> None:
         if self._conn is not None and self._pid == os.getpid():
