@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from scripts.layout import MODEL, ROOT, STANDIN_PORT, Layout, StartupError, count, port_of
-from services.settings import Settings
+from services.settings import Settings, on_loopback
 
 # What `make run-prod` uses on this machine when nothing is set: the local servers.
 LOCAL_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/victimcare"
@@ -32,6 +32,7 @@ def _kept(path: Path, names: tuple[str, ...], make: dict[str, str] | None = None
         stored.setdefault(name, (make or {}).get(name) or secrets.token_urlsafe(32))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # a file that was there already keeps no looser mode
     with os.fdopen(fd, "w") as out:
         out.write(json.dumps(stored))
     return stored
@@ -56,7 +57,16 @@ def production_environment() -> LocalDefaults:
         made = _kept(ROOT / "var" / "prod-secrets.json", made_here)
         for name, value in made.items():
             os.environ.setdefault(name, value)
-    standin = not os.environ.get("TWILIO_ACCOUNT_SID")
+    # The stand-in only when neither credential is set: one without the other is a
+    # deployment that lost a secret, and must stop (Settings refuses it), never quietly
+    # send victims' messages to a stand-in that reaches no phone.
+    standin = not os.environ.get("TWILIO_ACCOUNT_SID") and not os.environ.get("TWILIO_AUTH_TOKEN")
+    public = os.environ.get("PUBLIC_BASE_URL")
+    if standin and public and not on_loopback(public):
+        raise StartupError(
+            f"PUBLIC_BASE_URL is {public}, a public address, but no Twilio account is set "
+            "(TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN): messages would reach no phone"
+        )
     if standin:
         # No real Twilio calls us: the service is reached on the loopback, by the stand-in.
         # A real account keeps needing its public https address (Settings fails closed).

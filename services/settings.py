@@ -51,7 +51,7 @@ def sqlite_tracker_path(app_db: Path) -> Path:
     return app_db.with_name(app_db.stem + TRACKER_SUFFIX)
 
 
-def _on_loopback(url: str) -> bool:
+def on_loopback(url: str) -> bool:
     """Whether `url` names this machine's loopback (127.0.0.0/8, ::1, localhost)."""
     host = urlsplit(url).hostname or ""
     if host == "localhost":
@@ -216,7 +216,7 @@ class Settings:
             given = _env("PUBLIC_BASE_URL")
             if not given:
                 raise RuntimeError("PUBLIC_BASE_URL must be set when APP_ENV=production")
-            if not given.startswith("https://") and not _on_loopback(given):
+            if not given.startswith("https://") and not on_loopback(given):
                 # A trial of the production layout on one machine (`make run-prod`) is
                 # reached on the loopback only, where Twilio cannot call it anyway.
                 raise RuntimeError("PUBLIC_BASE_URL must be an https:// URL in production")

@@ -70,6 +70,36 @@ def test_a_trial_with_nothing_set_gets_past_the_settings() -> None:
     assert "runs on PostgreSQL: set DATABASE_URL" in done.stderr, done.stderr
 
 
+@pytest.mark.parametrize(
+    "lost",
+    [
+        {"TWILIO_AUTH_TOKEN": "a-real-token"},  # the account SID was lost
+        {"PUBLIC_BASE_URL": "https://victims.example.police.uk"},  # both credentials were
+    ],
+    ids=["sid-lost", "credentials-lost"],
+)
+def test_a_lost_twilio_secret_stops_production_instead_of_the_stand_in(
+    lost: dict[str, str],
+) -> None:
+    """The stand-in runs only for a trial: never for a deployment that lost a secret, whose
+    victims' messages would then reach no phone."""
+    env = base_env(DATABASE_URL="sqlite:////tmp/never-created.db", REDIS_URL="redis://x:1/0")
+    for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "PUBLIC_BASE_URL", "APP_ENV"):
+        env.pop(name, None)
+    env.update(lost)
+    done = subprocess.run(
+        [str(APP_PY), "-m", "scripts.run_service", "--production"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "cannot start" in done.stderr and "TWILIO" in done.stderr, done.stderr
+    assert "runs on PostgreSQL" not in done.stderr  # stopped before any other check
+
+
 def test_production_says_when_redis_does_not_answer() -> None:
     port = spare_port()  # nothing listens there
     done = run_prod(
