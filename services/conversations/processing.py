@@ -387,29 +387,54 @@ def send_urgent(rt: Runtime, message_id: int, owner: str) -> None:
             outbox.finish_send(session, step, outcome, rt.settings, notifications.settle)
 
 
+# HANDLED and SUPPRESSED steps need no slow call: a transaction takes at most this many of
+# them before it commits, so one conversation's backlog of keywords cannot hold the
+# database's write lock (SQLite has one) for long.
+_QUICK_STEPS_PER_TRANSACTION = 20
+
+
+def _next_step(
+    session: Session, rt: Runtime, conversation_id: int, owner: str
+) -> outbox.Submission | BotRequest | str | None:
+    """The conversation's next step that needs a slow call, in the caller's transaction
+    (which holds the lease): first the outbox, so replies go out as soon as they are written,
+    then the next inbound message. Steps that need no slow call (a keyword, an opted-out
+    message) are taken here, up to _QUICK_STEPS_PER_TRANSACTION; then a string is returned
+    and the caller commits before going on. None, with the lease let go, when nothing is due.
+    """
+    for _ in range(_QUICK_STEPS_PER_TRANSACTION):
+        step = outbox.start_send(
+            session, conversation_id, notifications.settle
+        ) or start_processing(session, conversation_id, rt.settings)
+        if step is None:
+            leases.release(session, conversation_id, owner)
+            return None
+        if not isinstance(step, str):
+            return step
+    return HANDLED
+
+
 def drain(rt: Runtime, conversation_id: int, owner: str) -> None:
     """Work a conversation under its lease until nothing in it is due.
 
-    Each step is one transaction that takes (or renews) the lease and picks the work:
-    first the outbox, so replies go out as soon as they are written, then the next inbound
-    message. The slow calls, to Twilio and Rasa, happen between transactions. The step
-    that finds nothing due lets the lease go.
+    One transaction per slow call: the one that ends a call (Twilio's answer, Rasa's replies)
+    also renews the lease and starts the next step, and the last one lets the lease go. A
+    message with one reply costs three: claim and start processing; write the reply and mark
+    it as being sent; record Twilio's SID and let the lease go (bench/README.md, "Profile").
+    The slow calls, to Twilio and Rasa, happen between transactions.
     """
     lease = rt.settings.lease_seconds
-    while True:
-        with rt.db.session() as session:
-            if not leases.claim(session, conversation_id, owner, lease):
-                return  # Another worker has it.
-            step = outbox.start_send(
-                session, conversation_id, notifications.settle
-            ) or start_processing(session, conversation_id, rt.settings)
-            if step is None:
-                leases.release(session, conversation_id, owner)
-                return
+    step: outbox.Submission | BotRequest | str | None = HANDLED
+    while step is not None:
         if isinstance(step, outbox.Submission):
             outcome = outbox.deliver(rt.twilio, rt.rate_limiter, step)
             with rt.db.session() as session:
+                # What Twilio said is recorded whoever holds the lease now: it is this
+                # send's outcome (finish_send checks the row is still ours to finish).
                 outbox.finish_send(session, step, outcome, rt.settings, notifications.settle)
+                if not leases.claim(session, conversation_id, owner, lease):
+                    return  # Another worker has it.
+                step = _next_step(session, rt, conversation_id, owner)
         elif isinstance(step, BotRequest):
             answer = ask_bot(rt, step)
             with rt.db.session() as session:
@@ -418,3 +443,9 @@ def drain(rt: Runtime, conversation_id: int, owner: str) -> None:
                     log.warning("conversation %s: lease lost", conversation_id)
                     return
                 finish_processing(session, rt, step, answer)
+                step = _next_step(session, rt, conversation_id, owner)
+        else:
+            with rt.db.session() as session:
+                if not leases.claim(session, conversation_id, owner, lease):
+                    return  # Another worker has it.
+                step = _next_step(session, rt, conversation_id, owner)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 
-from models import Direction, Language, Message, MessageStatus
+from models import Conversation, Direction, Language, Message, MessageStatus
+from services.conversations import processing
 from services.language.texts import TEXTS, text
+from services.messaging import leases
 from services.runtime import Runtime
 from tests.conftest import LiveServer
 from tests.support.bot import first_reply, response
@@ -164,3 +167,40 @@ def test_delivery_status_reaches_delivered(
             break
         time.sleep(0.2)
     assert status is MessageStatus.DELIVERED
+
+
+@pytest.mark.both_databases  # what a commit costs, and how many there are, is the database's
+def test_a_message_and_its_reply_cost_three_transactions(
+    client: FlaskClient, auth: dict[str, str], live_server: LiveServer, rt: Runtime
+) -> None:
+    """One transaction per slow call (issue 12): claim the lease and start processing; write
+    Rasa's reply and mark it as being sent; record Twilio's SID and let the lease go. Each
+    commit is a round trip and, on SQLite, a turn at the one write lock."""
+    _register(client, auth, name="Megan Price", phone=MEGAN, channel="sms", language="en")
+    phone = Handset(live_server.url, MEGAN)
+    assert phone.send("hello")["webhook_status"] == 200
+    with rt.db.session() as session:
+        conversation_id = session.scalar(
+            select(Message.conversation_id).where(Message.direction == Direction.INBOUND)
+        )
+    assert conversation_id is not None
+    me = threading.get_ident()
+    commits: list[int] = []
+
+    def counted(_connection: object) -> None:
+        # The live server's threads commit too (the webhook, status callbacks): not ours.
+        if threading.get_ident() == me:
+            commits.append(1)
+
+    event.listen(rt.db.engine, "commit", counted)
+    try:
+        processing.drain(rt, conversation_id, leases.new_owner())
+    finally:
+        event.remove(rt.db.engine, "commit", counted)
+    assert [m["body"] for m in phone.wait_for(1)] == [first_reply("utter_greet", "en")]
+    assert len(commits) == 3
+    with rt.db.session() as session:
+        lease = session.scalar(
+            select(Conversation.lease_owner).where(Conversation.id == conversation_id)
+        )
+    assert lease is None  # Let go by the last of the three.
