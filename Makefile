@@ -124,9 +124,8 @@ test: install model browsers haproxy lint rasa-validate nlu-eval audit
 	$(APP_PY) -m pytest -p no:cacheprovider --durations=15
 
 bench: install model
-	$(APP_PY) -m bench.pipeline
+	$(APP_PY) -m bench.all
 	$(APP_PY) -m bench.planning
-	$(APP_PY) -m bench.dispatch
 	$(APP_PY) -m bench.console
 
 # The officer console's page loads with 10,000 conversations (prints figures, fails nothing).

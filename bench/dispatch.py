@@ -156,16 +156,23 @@ def web_and_worker(work: Path, database_url: str, rate: float) -> Iterator[str]:
         web.wait_http(f"{base}/devphone/control", timeout=120)
         # Status callbacks off: only the sending side is measured.
         requests.put(f"{base}/devphone/control", json={"callback_statuses": []}, timeout=10)
-        worker = Process("worker", shlex.split(commands["worker"]), env, work)
+        # Every worker process WORKERS asks for (one, as `make run` has it, by default).
+        workers = [
+            Process(name, shlex.split(command), env, work)
+            for name, command in sorted(commands.items())
+            if name.startswith("worker")
+        ]
         try:
             yield base
         finally:
-            worker.stop()
+            for worker in workers:
+                worker.stop()
     finally:
         web.stop()
 
 
-def run(work: Path, database_url: str, count: int, rate: float) -> None:
+def run(work: Path, database_url: str, count: int, rate: float) -> float:
+    """Send `count` due notifications at `rate` a second (0: no limit); messages a second."""
     upgrade(database_url)
     db = Database(database_url)
     try:
@@ -200,6 +207,7 @@ def run(work: Path, database_url: str, count: int, rate: float) -> None:
         say(f"  dispatch ({label}): {sent} messages in {took:.1f} s = {sent / took:.0f} msg/s")
         if replies:
             say("  HELP answered during the burst in: " + ", ".join(f"{r:.2f} s" for r in replies))
+        return sent / took
     finally:
         db.dispose()
 

@@ -251,7 +251,9 @@ def running_stack(work: Path, database_url: str) -> Iterator[Stack]:
     processes: dict[str, Process] = {}
     db = Database(database_url)
     try:
-        for name in ("actions", "rasa", "web", "worker", "scheduler"):
+        # Every worker process WORKERS asks for (one, as `make run` has it, by default).
+        workers = sorted(name for name in commands if name.startswith("worker"))
+        for name in ("actions", "rasa", "web", *workers, "scheduler"):
             processes[name] = Process(name, shlex.split(commands[name]), env, work)
         stack = Stack(base, rasa_url, database_url, api_token, processes, db)
         try:
@@ -269,7 +271,8 @@ def running_stack(work: Path, database_url: str) -> Iterator[Stack]:
         previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in STOP_SIGNALS}
         try:
             # The worker first, so that nothing is sent to a web app that is going away.
-            for name in ("scheduler", "worker", "web", "rasa", "actions"):
+            workers = sorted(name for name in processes if name.startswith("worker"))
+            for name in ("scheduler", *workers, "web", "rasa", "actions"):
                 if name in processes:
                     processes[name].stop()
             db.dispose()
@@ -573,14 +576,22 @@ class CpuMeter:
         return snap
 
     @staticmethod
-    def report(before: dict[str, float], after: dict[str, float], messages: int) -> list[str]:
-        """CPU ms per message by process, and the throughput the CPUs allow at that cost."""
-        if not before or not after or messages <= 0:
-            return []
+    def usage(before: dict[str, float], after: dict[str, float], messages: int) -> dict[str, float]:
+        """CPU ms per message by process name (PostgreSQL's backends as one, "postgres")."""
         used: dict[str, float] = defaultdict(float)
+        if not before or not after or messages <= 0:
+            return used
         for key, seconds in after.items():
             name = "postgres" if key.startswith(PG_PREFIX) else key
             used[name] += (seconds - before.get(key, 0.0)) * 1000 / messages
+        return used
+
+    @staticmethod
+    def report(before: dict[str, float], after: dict[str, float], messages: int) -> list[str]:
+        """CPU ms per message by process, and the throughput the CPUs allow at that cost."""
+        used = CpuMeter.usage(before, after, messages)
+        if not used:
+            return []
         parts = ", ".join(f"{name} {value:.1f}" for name, value in used.items())
         stack_ms = sum(v for name, v in used.items() if name != "bench client")
         lines = [f"  CPU per message (ms): {parts}"]
@@ -1105,12 +1116,16 @@ def bench(args: argparse.Namespace, work: Path) -> list[Target]:
         pipeline = measure_pipeline(stack, lanes, args.poll, 120)
         say(f"   pipeline done in {pipeline.wall:.1f} s; waiting for the outbox to settle")
         wait_drained(stack.db, 300)
-        pipeline_cpu = CpuMeter.report(before, meter.snapshot(), len(pipeline.outcomes))
+        after = meter.snapshot()
+        pipeline_cpu = CpuMeter.report(before, after, len(pipeline.outcomes))
+        pipeline_used = CpuMeter.usage(before, after, len(pipeline.outcomes))
         parts = breakdown(stack.db, pipeline)
         senders = conversation_ids(stack.db)
         before = meter.snapshot()
         rasa = measure_rasa(stack, lanes, senders)
-        rasa_cpu = CpuMeter.report(before, meter.snapshot(), len(rasa.outcomes))
+        after = meter.snapshot()
+        rasa_cpu = CpuMeter.report(before, after, len(rasa.outcomes))
+        rasa_used = CpuMeter.usage(before, after, len(rasa.outcomes))
         say(f"   Rasa alone done in {rasa.wall:.1f} s; {load()}")
         print()
         for line in compare(pipeline, rasa):
@@ -1142,6 +1157,8 @@ def bench(args: argparse.Namespace, work: Path) -> list[Target]:
 
     ratio = pipeline.throughput / rasa.throughput if rasa.throughput else float("nan")
     diff = percentile(pipeline.latencies, 50) - rasa_p50
+    throughputs = f"{pipeline.throughput:.1f}, {rasa.throughput:.1f}"
+    medians = f"{ms(percentile(pipeline.latencies, 50))}, {ms(rasa_p50)}"
     single_p99 = percentile(single, 99)
     return [
         Target("(webhook ack p99, one sender at a time)", "-", ms(single_p99), None),
@@ -1154,6 +1171,17 @@ def bench(args: argparse.Namespace, work: Path) -> list[Target]:
         Target("webhook non-200 answers", "0", str(non_200), non_200 == 0),
         Target("throughput, pipeline / Rasa alone", ">= 0.90", f"{ratio:.3f}", ratio >= 0.90),
         Target("median latency, pipeline - Rasa alone", "<= 20 ms", ms(diff), diff <= 0.020),
+        Target("(throughput: pipeline, Rasa alone, msg/s)", "-", throughputs, None),
+        Target("(median latency: pipeline, Rasa alone)", "-", medians, None),
+        # Where the CPU goes, end to end (bench/README.md, "Profile").
+        *(
+            Target(f"(CPU ms/message, {name})", "-", f"{used:.1f}", None)
+            for name, used in pipeline_used.items()
+            if name != "scheduler"
+        ),
+        Target(
+            "(CPU ms/message, rasa, Rasa alone)", "-", f"{rasa_used.get('rasa', 0.0):.1f}", None
+        ),
     ]
 
 

@@ -51,6 +51,8 @@ class Layout:
     # listens at RASA_URL itself; with more, haproxy does and balances them.
     replicas: list[tuple[int, str]]
     standin_port: int | None = None
+    # gunicorn's threads per web process (gthread): bench/README.md, "Web server settings".
+    web_threads: int = 8
 
     @property
     def balanced(self) -> bool:
@@ -108,6 +110,7 @@ def layout(settings: Settings, production: bool, standin: bool) -> Layout:
         host=os.environ.get("HOST", "127.0.0.1"),
         port=settings.port,
         web_workers=count("WEB_WORKERS", 4 if production else 2),
+        web_threads=count("WEB_THREADS", 8),
         workers=count("WORKERS", 2 if production else 1),
         schedulers=count("SCHEDULERS", 2 if production else 1),
         # RASA_HOST and ACTION_SERVER_HOST bind elsewhere than the URLs' hosts (a container
@@ -128,7 +131,7 @@ def commands(plan: Layout) -> dict[str, str]:
     py = APP_BIN / "python"
     procs = {
         "web": (
-            f"{APP_BIN / 'gunicorn'} --workers {plan.web_workers} --threads 8 "
+            f"{APP_BIN / 'gunicorn'} --workers {plan.web_workers} --threads {plan.web_threads} "
             f"--bind {plan.host}:{plan.port} --graceful-timeout 10 "
             "'webhooks:create_app()'"
         ),
@@ -172,8 +175,10 @@ def single_layout(port: int, rasa_port: int, action_url: str, run_dir: Path) -> 
         run_dir=run_dir,
         host="127.0.0.1",
         port=port,
-        web_workers=2,
-        workers=1,
+        # As `make run` has them, unless a bench sets them to compare (bench/README.md).
+        web_workers=count("WEB_WORKERS", 2),
+        web_threads=count("WEB_THREADS", 8),
+        workers=count("WORKERS", 1),
         schedulers=1,
         rasa_host="127.0.0.1",
         rasa_port=rasa_port,

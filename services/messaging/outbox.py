@@ -364,13 +364,17 @@ def finish_send(
         # conversation of a WhatsApp one) are not this message. Taking one would break the
         # unique SID and leave the conversation stuck.
         candidates = [Accepted(outcome.sid, outcome.status), *outcome.also]
-        held = set(
-            session.scalars(
-                select(Message.twilio_sid).where(
-                    Message.twilio_sid.in_([c.sid for c in candidates]),
-                    Message.id != message.id,
+        held = (
+            set(
+                session.scalars(
+                    select(Message.twilio_sid).where(
+                        Message.twilio_sid.in_([c.sid for c in candidates]),
+                        Message.id != message.id,
+                    )
                 )
             )
+            if outcome.found
+            else set()
         )
         mine = next((c for c in candidates if c.sid not in held), None)
         if mine is not None:

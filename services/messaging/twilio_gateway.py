@@ -27,6 +27,9 @@ class Accepted:
     # Found by a look-up (`find_sent`): the other messages at Twilio that match too, newest
     # first. The outbox takes the first that no other message of ours holds.
     also: tuple[Accepted, ...] = ()
+    # Whether it came from a look-up: only then may another message of ours hold the SID (a
+    # SID Twilio has just made for our request is new), so only then is that asked.
+    found: bool = False
 
 
 class SendFailed(Exception):
@@ -200,4 +203,4 @@ class TwilioGateway:
         ]
         if not found:
             return None
-        return dataclasses.replace(found[0], also=tuple(found[1:]))
+        return dataclasses.replace(found[0], also=tuple(found[1:]), found=True)

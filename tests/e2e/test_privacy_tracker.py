@@ -45,7 +45,7 @@ def test_an_idle_conversations_real_tracker_is_purged_whole(
     Handset(live_server.url, MEGAN).wait_for(1)
     megan = _sender(rt, MEGAN)
     written = tracker.events_of(settings.tracker_url(), [megan])[megan]
-    assert any(e.get("text") == "hello" for e in written)
+    assert any(e.get("text") == "hello" for e in written), [(e.get("event"), e.get("text")) for e in written]
     schedule = dataclasses.replace(retention.load(settings.retention_file), tracker_events=30)
 
     # Today the tracker is live: the purge leaves it.

@@ -1,0 +1,141 @@
+"""`make bench`'s first part: every figure of issue 12, on SQLite and on PostgreSQL, in one run.
+
+    .venvs/app/bin/python -m bench.all [--postgresql-url URL] [--no-postgresql]
+                                       [--notifications 10000]
+
+For each database: `bench.pipeline` (webhook acknowledgement under bursts, end to end
+against Rasa alone, CPU per message per process) on a fresh stack, then `bench.dispatch`'s
+run with the rate limit off (how many due notifications go out a second) and at 100
+segments a second. Then one table of every figure, a column per database, with the targets.
+PostgreSQL is the server of `--postgresql-url` (fresh databases, dropped at the end); when
+none answers there, its column says why and the run goes on.
+
+It prints figures and asserts nothing about timing: it exits 1 only when a stack cannot be
+started, and 130 when interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import signal
+import sys
+import tempfile
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from bench import dispatch, pipeline
+from bench.pipeline import STOP_SIGNALS, BenchError, Target, fresh_database, say, terminate
+
+POSTGRESQL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+DISPATCH_GOAL = 200.0  # messages a second with the rate limit off (issue 12)
+DISPATCH_RATE = 100.0  # segments a second: the second dispatch run
+
+
+def unreachable(url: str) -> str | None:
+    """Why the PostgreSQL server of `url` cannot be used, or None."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any failure means: not this server
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    finally:
+        engine.dispose()
+    return None
+
+
+def one_database(label: str, url: str | None, notifications: int, work: Path) -> list[Target]:
+    """Every figure on one database: the pipeline's, then dispatch's."""
+    print()
+    say(f"==== {label} ====")
+    args = pipeline.parse_args([] if url is None else ["--database-url", url])
+    run_dir = work / f"{label}-pipeline"
+    run_dir.mkdir()
+    targets = pipeline.bench(args, run_dir)
+    rates: dict[float, float] = {}
+    for rate in (0.0, DISPATCH_RATE):
+        run_dir = work / f"{label}-dispatch-{rate:g}"
+        run_dir.mkdir()
+        with fresh_database(url, run_dir) as database_url:
+            say(f"{notifications} due notifications, {f'{rate:g}/s' if rate else 'no rate limit'}:")
+            rates[rate] = dispatch.run(run_dir, database_url, notifications, rate)
+    return [
+        *targets[:5],
+        Target(
+            "dispatch, rate limit off",
+            f">= {DISPATCH_GOAL:.0f}/s",
+            f"{rates[0.0]:.0f} msg/s",
+            rates[0.0] >= DISPATCH_GOAL,
+        ),
+        Target(
+            f"(dispatch at {DISPATCH_RATE:g} segments/s)",
+            "-",
+            f"{rates[DISPATCH_RATE]:.0f} msg/s",
+            None,
+        ),
+        *targets[5:],
+    ]
+
+
+def table(columns: dict[str, list[Target] | str]) -> list[str]:
+    """One row per figure, one column per database: the measure and the verdict."""
+    first = next((c for c in columns.values() if not isinstance(c, str)), [])
+    names = [t.name for t in first]
+    lines = [f"  {'figure':<44}{'goal':<12}" + "".join(f"{label:<26}" for label in columns)]
+    for i, name in enumerate(names):
+        goal = first[i].goal
+        cells = []
+        for column in columns.values():
+            if isinstance(column, str):
+                cells.append("-")
+                continue
+            t = column[i]
+            verdict = "" if t.meets is None else (" meets" if t.meets else " misses")
+            cells.append(f"{t.measured}{verdict}")
+        lines.append(f"  {name:<44}{goal:<12}" + "".join(f"{c:<26}" for c in cells))
+    for label, column in columns.items():
+        if isinstance(column, str):
+            lines.append(f"  {label}: not measured ({column})")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.all", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--postgresql-url", default=POSTGRESQL)
+    parser.add_argument("--no-postgresql", action="store_true")
+    parser.add_argument("--notifications", type=int, default=10_000)
+    args = parser.parse_args(argv)
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, terminate)
+    work = Path(tempfile.mkdtemp(prefix="bench-all-"))
+    columns: dict[str, list[Target] | str] = {}
+    try:
+        columns["SQLite"] = one_database("SQLite", None, args.notifications, work)
+        why = "--no-postgresql" if args.no_postgresql else unreachable(args.postgresql_url)
+        if why is None:
+            columns["PostgreSQL"] = one_database(
+                "PostgreSQL", args.postgresql_url, args.notifications, work
+            )
+        else:
+            say(f"PostgreSQL skipped: {why}")
+            columns["PostgreSQL"] = why
+    except BenchError as exc:
+        print(f"\nbench: cannot measure: {exc} (logs kept in {work})", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\nbench: interrupted; everything it started is stopped", file=sys.stderr)
+        return 130
+    shutil.rmtree(work, ignore_errors=True)
+    print()
+    print("Issue 12's figures, one run (informative; nothing here fails the run):")
+    for line in table(columns):
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
