@@ -17,16 +17,12 @@ started, and 130 when interrupted.
 from __future__ import annotations
 
 import argparse
-import shutil
-import signal
-import sys
-import tempfile
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
 from bench import dispatch, pipeline
-from bench.pipeline import STOP_SIGNALS, BenchError, Target, fresh_database, say, terminate
+from bench.pipeline import Target, fresh_database, measure, say
 
 POSTGRESQL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DISPATCH_GOAL = 200.0  # messages a second with the rate limit off (issue 12)
@@ -109,11 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-postgresql", action="store_true")
     parser.add_argument("--notifications", type=int, default=10_000)
     args = parser.parse_args(argv)
-    for sig in STOP_SIGNALS:
-        signal.signal(sig, terminate)
-    work = Path(tempfile.mkdtemp(prefix="bench-all-"))
-    columns: dict[str, list[Target] | str] = {}
-    try:
+
+    def body(work: Path) -> list[str]:
+        columns: dict[str, list[Target] | str] = {}
         columns["SQLite"] = one_database("SQLite", None, args.notifications, work)
         why = "--no-postgresql" if args.no_postgresql else unreachable(args.postgresql_url)
         if why is None:
@@ -123,18 +117,12 @@ def main(argv: list[str] | None = None) -> int:
         else:
             say(f"PostgreSQL skipped: {why}")
             columns["PostgreSQL"] = why
-    except BenchError as exc:
-        print(f"\nbench: cannot measure: {exc} (logs kept in {work})", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("\nbench: interrupted; everything it started is stopped", file=sys.stderr)
-        return 130
-    shutil.rmtree(work, ignore_errors=True)
-    print()
-    print("Issue 12's figures, one run (informative; nothing here fails the run):")
-    for line in table(columns):
-        print(line)
-    return 0
+        return [
+            "Issue 12's figures, one run (informative; nothing here fails the run):",
+            *table(columns),
+        ]
+
+    return measure("bench-all-", body)
 
 
 if __name__ == "__main__":

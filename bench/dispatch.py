@@ -23,10 +23,7 @@ import argparse
 import contextlib
 import datetime as dt
 import shlex
-import signal
 import socket
-import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,12 +33,10 @@ from sqlalchemy import func, insert, select
 
 from bench.pipeline import (
     NOT_INHERITED,
-    STOP_SIGNALS,
-    BenchError,
     free_port,
     fresh_database,
+    measure,
     say,
-    terminate,
 )
 from models import (
     Case,
@@ -253,12 +248,9 @@ def main(argv: list[str] | None = None) -> int:
         "--database-url", default=None, help="a PostgreSQL server URL to run on instead of SQLite"
     )
     args = parser.parse_args(argv)
-    # Ctrl-C and SIGTERM stop the web app and the worker it started, too.
-    for sig in STOP_SIGNALS:
-        signal.signal(sig, terminate)
-    work = Path(tempfile.mkdtemp(prefix="bench-dispatch-"))
-    say(f"working in {work}")
-    try:
+
+    def body(work: Path) -> list[str]:
+        rates = []
         for rate in (0.0, args.rate):
             run_dir = work / f"rate-{rate:g}"
             run_dir.mkdir()
@@ -267,15 +259,14 @@ def main(argv: list[str] | None = None) -> int:
                     f"{args.notifications} due notifications, "
                     f"{'no rate limit' if not rate else f'{rate:g}/s'}:"
                 )
-                run(run_dir, url, args.notifications, rate)
-    except BenchError as exc:
-        print(f"bench: cannot measure: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("bench: interrupted; everything it started is stopped", file=sys.stderr)
-        return 130
-    print("target: dispatch of at least 200 messages a second with the rate limit off")
-    return 0
+                rates.append(run(run_dir, url, args.notifications, rate))
+        return [
+            f"dispatch: {rates[0]:.0f} msg/s with the rate limit off, "
+            f"{rates[1]:.0f} msg/s at {args.rate:g}/s",
+            "target: at least 200 messages a second with the rate limit off",
+        ]
+
+    return measure("bench-dispatch-", body)
 
 
 if __name__ == "__main__":

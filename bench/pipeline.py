@@ -1185,17 +1185,20 @@ def bench(args: argparse.Namespace, work: Path) -> list[Target]:
     ]
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    # Ctrl-C and SIGTERM both stop everything (even where the shell started us with SIGINT
-    # ignored, as it does for a background job).
+def measure(prefix: str, body: Callable[[Path], list[str]], keep: bool = False) -> int:
+    """Run `body` in a fresh working directory and print the lines it returns.
+
+    The one way every bench entry point starts and stops: Ctrl-C and SIGTERM both stop
+    everything started (even where the shell started us with SIGINT ignored, as it does for
+    a background job). Returns the exit status: 0 with figures, 1 when a stack cannot be
+    started (the directory is kept for its logs), 130 when interrupted.
+    """
     for sig in STOP_SIGNALS:
         signal.signal(sig, terminate)
-    work = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
+    work = Path(tempfile.mkdtemp(prefix=prefix))
     say(f"working in {work}")
-    keep = args.keep
     try:
-        targets = bench(args, work)
+        lines = body(work)
     except BenchError as exc:
         print(f"\nbench: cannot measure: {exc}", file=sys.stderr, flush=True)
         keep = True
@@ -1209,10 +1212,21 @@ def main(argv: list[str] | None = None) -> int:
         else:
             shutil.rmtree(work, ignore_errors=True)
     print()
-    print("Summary (informative; nothing here fails the run):")
-    for line in summary(targets):
+    for line in lines:
         print(line)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    return measure(
+        "bench-pipeline-",
+        lambda work: [
+            "Summary (informative; nothing here fails the run):",
+            *summary(bench(args, work)),
+        ],
+        keep=args.keep,
+    )
 
 
 if __name__ == "__main__":
