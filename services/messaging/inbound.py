@@ -178,10 +178,17 @@ def hold_sid(session: Session, sid: str) -> None:
     lock_for_transaction(session, f"twilio-sid:{sid}")
 
 
-def apply_delivery_events(session: Session, sid: str, on_settled: OnSettled) -> None:
+def apply_delivery_events(
+    session: Session, sid: str, on_settled: OnSettled, message: Message | None = None
+) -> None:
     """Move the message with `sid` forward by the callbacks that have come for it; tell
-    `on_settled` when they say it failed or was not delivered."""
-    message = session.scalar(select(Message).where(Message.twilio_sid == sid))
+    `on_settled` when they say it failed or was not delivered.
+
+    `message`: the row holding `sid` when the caller has it (the send that has just recorded
+    the SID), which saves looking it up on every send.
+    """
+    if message is None:
+        message = session.scalar(select(Message).where(Message.twilio_sid == sid))
     if message is None or message.direction is not Direction.OUTBOUND:
         return  # Not recorded yet: applied when the send records the SID.
     events = session.scalars(

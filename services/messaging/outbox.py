@@ -145,7 +145,7 @@ def _record_accepted(
     on_settled(session, message)
     session.flush()
     # Status callbacks that raced ahead of this commit are waiting; apply them now.
-    inbound.apply_delivery_events(session, accepted.sid, on_settled)
+    inbound.apply_delivery_events(session, accepted.sid, on_settled, message)
 
 
 @dataclass(frozen=True)
