@@ -76,18 +76,28 @@ def one_database(label: str, url: str | None, notifications: int, work: Path) ->
 
 
 def table(columns: dict[str, list[Target] | str]) -> list[str]:
-    """One row per figure, one column per database: the measure and the verdict."""
-    first = next((c for c in columns.values() if not isinstance(c, str)), [])
-    names = [t.name for t in first]
+    """One row per figure, one column per database: the measure and the verdict.
+
+    Rows are matched by name, in the order of the column with the most: a database may measure
+    figures the other has not (PostgreSQL's own CPU per message), and those cells say "-".
+    """
+    measured = {
+        label: {t.name: t for t in column}
+        for label, column in columns.items()
+        if not isinstance(column, str)
+    }
+    names: dict[str, str] = {}  # name -> goal, the longest column's order first
+    for by_name in sorted(measured.values(), key=len, reverse=True):
+        for t in by_name.values():
+            names.setdefault(t.name, t.goal)
     lines = [f"  {'figure':<44}{'goal':<12}" + "".join(f"{label:<26}" for label in columns)]
-    for i, name in enumerate(names):
-        goal = first[i].goal
+    for name, goal in names.items():
         cells = []
-        for column in columns.values():
-            if isinstance(column, str):
+        for label in columns:
+            t = measured.get(label, {}).get(name)
+            if t is None:
                 cells.append("-")
                 continue
-            t = column[i]
             verdict = "" if t.meets is None else (" meets" if t.meets else " misses")
             cells.append(f"{t.measured}{verdict}")
         lines.append(f"  {name:<44}{goal:<12}" + "".join(f"{c:<26}" for c in cells))
