@@ -72,6 +72,24 @@ def _code_update_once_recorded(
         time.sleep(0.1)
 
 
+def _outcomes_recorded(client: FlaskClient, auth: dict[str, str], timeout: float = 30.0) -> None:
+    """Wait until the worker has recorded Twilio's answer for every notification handed over.
+
+    The handset shows a message as soon as the dev phone takes it; the worker records it
+    sent a moment later, stamped by the clock. A test that moved the clock in between would
+    date the send days late (a check-in counts from the last update sent), a race that only
+    a loaded machine loses. So a test lets the worker finish before it moves the clock.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        listed = client.get(f"/api/cases/{CASE}/notifications", headers=auth).get_json()
+        queued = [n["kind"] for n in listed if n["status"] == "queued"]
+        if not queued:
+            return
+        assert time.monotonic() < deadline, f"still queued after {timeout} s: {queued}"
+        time.sleep(0.1)
+
+
 def test_an_update_waits_out_quiet_hours_and_arrives_in_welsh_when_they_end(
     client: FlaskClient,
     auth: dict[str, str],
@@ -84,6 +102,7 @@ def test_an_update_waits_out_quiet_hours_and_arrives_in_welsh_when_they_end(
     phone = Handset(live_server.url, "+447700900801")
     new_victim(client, auth, CASE, phone=phone.number, language="cy", quiet_hours=QUIET)
     assert len(phone.wait_for(1)) == 1  # the welcome, at 18:00
+    _outcomes_recorded(client, auth)
     clock.set(london(2026, 12, 2, 22, 30))
     notification = _event(client, auth, clock())
     assert notification["due_by"] == "2026-12-10T00:00:00Z"  # five working days on
@@ -119,6 +138,7 @@ def test_when_waiting_would_break_the_code_limit_it_goes_inside_quiet_hours(
     phone = Handset(live_server.url, "+447700900802")
     new_victim(client, auth, CASE, phone=phone.number, enhanced_rights=True, quiet_hours=QUIET)
     assert len(phone.wait_for(1)) == 1
+    _outcomes_recorded(client, auth)
     clock.set(london(2026, 12, 4, 23, 0))
     notification = _event(client, auth, london(2026, 12, 3, 15, 0))
     assert notification["due_by"] == "2026-12-05T00:00:00Z"
@@ -138,6 +158,7 @@ def test_a_check_in_arrives_after_the_victims_interval(
     phone = Handset(live_server.url, "+447700900803")
     new_victim(client, auth, CASE, phone=phone.number, update_every_days=14, quiet_hours=QUIET)
     assert len(phone.wait_for(1)) == 1
+    _outcomes_recorded(client, auth)
     expected = text("check_in", Language.EN, case_ref=CASE, officer="PC Ifan Rees")
     clock.advance(days=13, hours=23)
     # Meanwhile the questionnaire invitation came (after two days): it is no update.
@@ -147,5 +168,6 @@ def test_a_check_in_arrives_after_the_victims_interval(
         text("welcome", Language.EN, case_ref=CASE),
         text("needs_invite", Language.EN),
     ]
+    _outcomes_recorded(client, auth)
     clock.advance(hours=1)
     assert [m["body"] for m in phone.wait_for(3)][2:] == [expected]
