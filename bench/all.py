@@ -88,18 +88,18 @@ def table(columns: dict[str, list[Target] | str]) -> list[str]:
     }
     names: dict[str, str] = {}  # name -> goal, the longest column's order first
     for by_name in sorted(measured.values(), key=len, reverse=True):
-        for t in by_name.values():
-            names.setdefault(t.name, t.goal)
+        for target in by_name.values():
+            names.setdefault(target.name, target.goal)
     lines = [f"  {'figure':<44}{'goal':<12}" + "".join(f"{label:<26}" for label in columns)]
     for name, goal in names.items():
         cells = []
         for label in columns:
-            t = measured.get(label, {}).get(name)
-            if t is None:
+            cell = measured.get(label, {}).get(name)
+            if cell is None:
                 cells.append("-")
                 continue
-            verdict = "" if t.meets is None else (" meets" if t.meets else " misses")
-            cells.append(f"{t.measured}{verdict}")
+            verdict = "" if cell.meets is None else (" meets" if cell.meets else " misses")
+            cells.append(f"{cell.measured}{verdict}")
         lines.append(f"  {name:<44}{goal:<12}" + "".join(f"{c:<26}" for c in cells))
     for label, column in columns.items():
         if isinstance(column, str):
