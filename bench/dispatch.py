@@ -238,6 +238,23 @@ def ask_help(base: str, db: Database) -> float:
     return float("inf")
 
 
+def runs(work: Path, database_url: str | None, notifications: int, rate: float) -> list[float]:
+    """`notifications` due notifications with the rate limit off, then at `rate` segments a
+    second, each on a fresh database (SQLite in `work`, or on `database_url`'s PostgreSQL
+    server): the messages a second of each run, in that order."""
+    rates = []
+    for limit in (0.0, rate):
+        run_dir = work / f"dispatch-{limit:g}"
+        run_dir.mkdir()
+        with fresh_database(database_url, run_dir) as url:
+            say(
+                f"{notifications} due notifications, "
+                f"{'no rate limit' if not limit else f'{limit:g}/s'}:"
+            )
+            rates.append(run(run_dir, url, notifications, limit))
+    return rates
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notifications", type=int, default=10_000)
@@ -250,16 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     def body(work: Path) -> list[str]:
-        rates = []
-        for rate in (0.0, args.rate):
-            run_dir = work / f"rate-{rate:g}"
-            run_dir.mkdir()
-            with fresh_database(args.database_url, run_dir) as url:
-                say(
-                    f"{args.notifications} due notifications, "
-                    f"{'no rate limit' if not rate else f'{rate:g}/s'}:"
-                )
-                rates.append(run(run_dir, url, args.notifications, rate))
+        rates = runs(work, args.database_url, args.notifications, args.rate)
         return [
             f"dispatch: {rates[0]:.0f} msg/s with the rate limit off, "
             f"{rates[1]:.0f} msg/s at {args.rate:g}/s",
