@@ -37,6 +37,7 @@ from bench.pipeline import (
     fresh_database,
     measure,
     say,
+    worker_names,
 )
 from models import (
     Case,
@@ -151,11 +152,8 @@ def web_and_worker(work: Path, database_url: str, rate: float) -> Iterator[str]:
         web.wait_http(f"{base}/devphone/control", timeout=120)
         # Status callbacks off: only the sending side is measured.
         requests.put(f"{base}/devphone/control", json={"callback_statuses": []}, timeout=10)
-        # Every worker process WORKERS asks for (one, as `make run` has it, by default).
         workers = [
-            Process(name, shlex.split(command), env, work)
-            for name, command in sorted(commands.items())
-            if name.startswith("worker")
+            Process(name, shlex.split(commands[name]), env, work) for name in worker_names(commands)
         ]
         try:
             yield base

@@ -41,7 +41,7 @@ import threading
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -251,9 +251,7 @@ def running_stack(work: Path, database_url: str) -> Iterator[Stack]:
     processes: dict[str, Process] = {}
     db = Database(database_url)
     try:
-        # Every worker process WORKERS asks for (one, as `make run` has it, by default).
-        workers = sorted(name for name in commands if name.startswith("worker"))
-        for name in ("actions", "rasa", "web", *workers, "scheduler"):
+        for name in ("actions", "rasa", "web", *worker_names(commands), "scheduler"):
             processes[name] = Process(name, shlex.split(commands[name]), env, work)
         stack = Stack(base, rasa_url, database_url, api_token, processes, db)
         try:
@@ -271,8 +269,7 @@ def running_stack(work: Path, database_url: str) -> Iterator[Stack]:
         previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in STOP_SIGNALS}
         try:
             # The worker first, so that nothing is sent to a web app that is going away.
-            workers = sorted(name for name in processes if name.startswith("worker"))
-            for name in ("scheduler", *workers, "web", "rasa", "actions"):
+            for name in ("scheduler", *worker_names(processes), "web", "rasa", "actions"):
                 if name in processes:
                     processes[name].stop()
             db.dispose()
@@ -587,9 +584,8 @@ class CpuMeter:
         return used
 
     @staticmethod
-    def report(before: dict[str, float], after: dict[str, float], messages: int) -> list[str]:
-        """CPU ms per message by process, and the throughput the CPUs allow at that cost."""
-        used = CpuMeter.usage(before, after, messages)
+    def report(used: dict[str, float]) -> list[str]:
+        """Lines of `used` (CpuMeter.usage), and the throughput the CPUs allow at that cost."""
         if not used:
             return []
         parts = ", ".join(f"{name} {value:.1f}" for name, value in used.items())
@@ -1020,6 +1016,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def worker_names(names: Iterable[str]) -> list[str]:
+    """The worker processes among `names` (scripts/layout.commands: "worker", or "worker1"
+    and on when WORKERS asks for more than one; one, as `make run` has it, by default)."""
+    return sorted(name for name in names if name.startswith("worker"))
+
+
 def terminate(signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
@@ -1075,7 +1077,7 @@ def bench(args: argparse.Namespace, work: Path) -> list[Target]:
         result = burst(stack, victims, args.rounds, args.pause)
         say("   waiting for the pipeline to answer every burst message")
         drained = wait_drained(stack.db, 900)
-        burst_cpu = CpuMeter.report(before, meter.snapshot(), len(result.sids))
+        burst_cpu = CpuMeter.report(CpuMeter.usage(before, meter.snapshot(), len(result.sids)))
         with stack.db.session() as session:
             last_reply = session.scalar(
                 select(func.max(DevPhoneMessage.created_at)).where(
@@ -1117,15 +1119,15 @@ def bench(args: argparse.Namespace, work: Path) -> list[Target]:
         say(f"   pipeline done in {pipeline.wall:.1f} s; waiting for the outbox to settle")
         wait_drained(stack.db, 300)
         after = meter.snapshot()
-        pipeline_cpu = CpuMeter.report(before, after, len(pipeline.outcomes))
         pipeline_used = CpuMeter.usage(before, after, len(pipeline.outcomes))
+        pipeline_cpu = CpuMeter.report(pipeline_used)
         parts = breakdown(stack.db, pipeline)
         senders = conversation_ids(stack.db)
         before = meter.snapshot()
         rasa = measure_rasa(stack, lanes, senders)
         after = meter.snapshot()
-        rasa_cpu = CpuMeter.report(before, after, len(rasa.outcomes))
         rasa_used = CpuMeter.usage(before, after, len(rasa.outcomes))
+        rasa_cpu = CpuMeter.report(rasa_used)
         say(f"   Rasa alone done in {rasa.wall:.1f} s; {load()}")
         print()
         for line in compare(pipeline, rasa):

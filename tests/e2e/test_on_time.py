@@ -57,23 +57,11 @@ def _event(client: FlaskClient, auth: dict[str, str], occurred: dt.datetime) -> 
     return dict(notification)
 
 
-def _code_update_once_recorded(
+def _outcomes_recorded(
     client: FlaskClient, auth: dict[str, str], timeout: float = 30.0
-) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        [listed] = [
-            n
-            for n in client.get(f"/api/cases/{CASE}/notifications", headers=auth).get_json()
-            if n["kind"] == "code_update"
-        ]
-        if listed["status"] != "queued" or time.monotonic() > deadline:
-            return dict(listed)
-        time.sleep(0.1)
-
-
-def _outcomes_recorded(client: FlaskClient, auth: dict[str, str], timeout: float = 30.0) -> None:
-    """Wait until the worker has recorded Twilio's answer for every notification handed over.
+) -> list[dict[str, Any]]:
+    """Wait until the worker has recorded Twilio's answer for every notification handed over;
+    the case's notifications as the API lists them.
 
     The handset shows a message as soon as the dev phone takes it; the worker records it
     sent a moment later, stamped by the clock. A test that moved the clock in between would
@@ -85,7 +73,7 @@ def _outcomes_recorded(client: FlaskClient, auth: dict[str, str], timeout: float
         listed = client.get(f"/api/cases/{CASE}/notifications", headers=auth).get_json()
         queued = [n["kind"] for n in listed if n["status"] == "queued"]
         if not queued:
-            return
+            return list(listed)
         assert time.monotonic() < deadline, f"still queued after {timeout} s: {queued}"
         time.sleep(0.1)
 
@@ -119,7 +107,7 @@ def test_an_update_waits_out_quiet_hours_and_arrives_in_welsh_when_they_end(
     )
     # The handset shows the message as soon as Twilio (the dev phone) takes it; the worker
     # records that ("sent", sent_at) a moment later, in a transaction of its own.
-    listed = _code_update_once_recorded(client, auth)
+    [listed] = [n for n in _outcomes_recorded(client, auth) if n["kind"] == "code_update"]
     assert listed["within_code"] is True
     assert listed["sent_at"].startswith("2026-12-03T08:00")
 
