@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
 
 import requests
 from flask import Flask
+from requests.adapters import HTTPAdapter
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
+from urllib3.util.retry import Retry
 
 from models import utcnow
 from models.devphone import DevPhoneMessage
@@ -81,13 +84,34 @@ def _deliver(app: Flask, sid: str, statuses: list[str], faults: Faults) -> None:
         log.exception("dev phone: delivering %s stopped", sid)
 
 
+@functools.cache
+def _http() -> requests.Session:
+    """One HTTP session for every callback this process sends, made on first use.
+
+    A session (and a connection) per callback cost the web app a connection set-up at both
+    ends, twice a message, which production does not pay (bench/README.md, "Profile"). The
+    pool blocks rather than opening more than 16 connections. One more try on a connection
+    the server closed as it was reused: a callback sent twice is harmless (both are kept;
+    the second moves nothing), one lost would leave a message short of its final status.
+    """
+    adapter = HTTPAdapter(
+        pool_connections=4,
+        pool_maxsize=16,
+        pool_block=True,
+        max_retries=Retry(total=1, connect=1, read=1, status=0, allowed_methods=None),
+    )
+    session = requests.Session()
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
 def post(url: str, params: dict[str, str], auth_token: str) -> int | None:
     """POST a signed form as Twilio does; the HTTP status, or None when it could not connect."""
     signature = RequestValidator(auth_token).compute_signature(url, params)
     headers = {"X-Twilio-Signature": signature, "User-Agent": "TwilioProxy/1.1"}
     try:
-        with requests.Session() as http:
-            response = http.post(url, data=params, headers=headers, timeout=10)
+        response = _http().post(url, data=params, headers=headers, timeout=10)
     except requests.RequestException as exc:
         # Twilio too just gives up on a callback it cannot deliver.
         log.warning("dev phone: status callback to %s failed: %s", url, type(exc).__name__)
