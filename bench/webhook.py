@@ -1,13 +1,21 @@
-"""CPU per inbound webhook in-process, and its cProfile (bench/README.md, "Profile").
+"""CPU per Twilio webhook in-process, path by path, and a cProfile of one (bench/README.md,
+"Profile").
 
-Signed POSTs /twilio/messages through the Flask test client to a fresh migrated database,
-from 50 victims' numbers (so their conversations exist after the warm-up, as in service):
+Signed POSTs through the Flask test client to a fresh migrated database, from 50 victims'
+numbers (so their conversations exist after the warm-up, as in service):
 
-    .venvs/app/bin/python -m bench.webhook [--database-url URL] [--count 500] [--top 40]
+    .venvs/app/bin/python -m bench.webhook [--database-url URL] [--count 500]
+                                          [--profile messages|status] [--top 40]
 
-Prints the CPU time per webhook without and with the profiler, then the profile by
-cumulative time. It includes the test client's own work (a few tenths of a ms), not
-gunicorn's.
+Prints the CPU time (ms) per request of each path, from the floor up:
+- `empty`: a POST of the same form to a view that reads it and answers 200, so Flask's and
+  the test client's own work (a few tenths of a ms; gunicorn's is not in any row);
+- `signature`: the same view behind the X-Twilio-Signature check;
+- `/twilio/messages`: an inbound message to an existing conversation, stored, screened,
+  committed, the workers nudged (a UDP datagram to the discard port here);
+- `/twilio/status`: a delivery status callback ("sent", then "delivered") for an outbound
+  message that holds its SID, applied to it.
+Then the profile of `--profile`'s path, by cumulative time.
 """
 
 from __future__ import annotations
@@ -20,49 +28,116 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 from urllib.parse import urlencode
 
+from flask import Flask, Response, request
 from flask.testing import FlaskClient
+from sqlalchemy import Table, insert, select
 from twilio.request_validator import RequestValidator
 
+from models import Author, Conversation, Direction, Message, MessageStatus, utcnow
+from services.runtime import Runtime
 from services.settings import DEV_AUTH_TOKEN, Settings
 from tests.support.factories import inbound_form, message_sid
 from webhooks import create_app
+from webhooks.twilio import validate_twilio_request
 
 BASE_URL = "http://127.0.0.1:1"
-PATH = "/twilio/messages"
+VICTIMS = 50
+
+Request = tuple[str, str, dict[str, str]]  # path, url-encoded form, headers
 
 
-def signed(count: int) -> list[tuple[str, dict[str, str]]]:
-    """`count` signed webhook bodies and headers, from +447700900100 to ...149 in turn."""
-    validator = RequestValidator(DEV_AUTH_TOKEN)
+def sign(path: str, form: dict[str, str]) -> Request:
+    signature = RequestValidator(DEV_AUTH_TOKEN).compute_signature(BASE_URL + path, form)
+    headers = {
+        "X-Twilio-Signature": signature,
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    return path, urlencode(form), headers
+
+
+def inbound(path: str, count: int) -> list[Request]:
+    """`count` signed inbound webhooks to `path`, from +447700900100 to ...149 in turn."""
+    return [
+        sign(path, inbound_form(f"+4477009001{i % VICTIMS:02d}", "hello there", message_sid()))
+        for i in range(count)
+    ]
+
+
+def callbacks(runtime: Runtime, count: int) -> list[Request]:
+    """`count` signed status callbacks: "sent" then "delivered" for count/2 new outbound
+    messages, each holding its SID (as a send accepted by Twilio leaves it)."""
+    messages = cast(Table, Message.__table__)
+    with runtime.db.session() as session:
+        conversations = session.scalars(select(Conversation.id).order_by(Conversation.id)).all()
+        sids = [message_sid() for _ in range(max(1, count // 2))]
+        session.execute(
+            insert(messages),
+            [
+                {
+                    "conversation_id": conversations[i % len(conversations)],
+                    "direction": Direction.OUTBOUND,
+                    "author": Author.BOT,
+                    "body": "Thank you.",
+                    "twilio_sid": sid,
+                    "status": MessageStatus.ACCEPTED,
+                    "status_at": utcnow(),
+                }
+                for i, sid in enumerate(sids)
+            ],
+        )
     out = []
-    for i in range(count):
-        form = inbound_form(f"+4477009001{i % 50:02d}", "hello there", message_sid())
-        signature = validator.compute_signature(BASE_URL + PATH, form)
-        headers = {
-            "X-Twilio-Signature": signature,
-            "Content-Type": "application/x-www-form-urlencoded",
-        }
-        out.append((urlencode(form), headers))
-    return out
+    for status in ("sent", "delivered"):
+        for sid in sids:
+            form = {
+                "MessageSid": sid,
+                "SmsSid": sid,
+                "MessageStatus": status,
+                "SmsStatus": status,
+                "AccountSid": "AC" + "0" * 32,
+                "From": "+447700900001",
+                "To": "+447700900100",
+                "ApiVersion": "2010-04-01",
+            }
+            out.append(sign("/twilio/status", form))
+    return out[:count]
 
 
-def post_all(client: FlaskClient, requests: list[tuple[str, dict[str, str]]]) -> float:
-    """CPU seconds of this process per webhook."""
+def post_all(client: FlaskClient, requests: list[Request]) -> float:
+    """CPU seconds of this process per request; SystemExit on any answer but 2xx."""
     start = time.process_time()
-    for body, headers in requests:
-        answer = client.post(PATH, data=body, headers=headers)
-        if answer.status_code != 200:
-            raise SystemExit(f"webhook answered {answer.status_code}: {answer.data!r}")
+    for path, body, headers in requests:
+        answer = client.post(path, data=body, headers=headers)
+        if answer.status_code >= 300:
+            raise SystemExit(f"{path} answered {answer.status_code}: {answer.data!r}")
     return (time.process_time() - start) / len(requests)
+
+
+def add_floor_views(app: Flask) -> None:
+    """The `empty` and `signature` rows' views, on the app before its first request."""
+
+    def empty() -> Response:
+        request.form.get("Body")
+        return Response("", status=200)
+
+    app.add_url_rule("/bench/empty", "bench_empty", empty, methods=["POST"])
+    app.add_url_rule(
+        "/bench/signature",
+        "bench_signature",
+        validate_twilio_request(empty),
+        methods=["POST"],
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", help="default: SQLite in a temporary directory")
     parser.add_argument("--count", type=int, default=500)
+    parser.add_argument("--profile", choices=["messages", "status"], default="messages")
     parser.add_argument("--top", type=int, default=40)
     args = parser.parse_args()
     url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp())}/app.db"
@@ -80,16 +155,28 @@ def main() -> None:
         worker_wake_addr=("127.0.0.1", 9),
     )
     app = create_app(settings)
+    add_floor_views(app)
+    runtime: Runtime = app.extensions["runtime"]
     client = app.test_client()
-    post_all(client, signed(50))  # warm-up: creates the conversations
-    plain = post_all(client, signed(args.count))
+    post_all(client, inbound("/twilio/messages", VICTIMS))  # warm-up: the conversations
+    rows: dict[str, Callable[[], list[Request]]] = {
+        "empty": lambda: inbound("/bench/empty", args.count),
+        "signature": lambda: inbound("/bench/signature", args.count),
+        "/twilio/messages": lambda: inbound("/twilio/messages", args.count),
+        "/twilio/status": lambda: callbacks(runtime, args.count),
+    }
+    post_all(client, callbacks(runtime, 20))  # warm-up: the status path's statements
+    print(f"CPU ms per request, {args.count} requests each, {url.split(':', 1)[0]}:")
+    for name, make in rows.items():
+        print(f"  {name:<18} {post_all(client, make()) * 1000:7.3f}")
+    profiled = rows["/twilio/status" if args.profile == "status" else "/twilio/messages"]()
     profile = cProfile.Profile()
     profile.enable()
-    profiled = post_all(client, signed(args.count))
+    under = post_all(client, profiled)
     profile.disable()
-    print(f"CPU per webhook: {plain * 1000:.3f} ms ({profiled * 1000:.3f} ms under cProfile)")
+    print(f"\n{args.profile}: {under * 1000:.3f} ms per request under cProfile")
     pstats.Stats(profile).sort_stats("cumulative").print_stats(args.top)
-    app.extensions["runtime"].close()
+    runtime.close()
 
 
 if __name__ == "__main__":
