@@ -19,7 +19,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from models import (
@@ -73,6 +73,42 @@ ACTION_FAILED_REASON = "the assistant failed while answering: please read their 
 LOCATION_REASON = "shared a location"
 
 
+# Built once, as the worker runs them at every step: building a statement per call cost
+# more CPU than running it (bench/README.md, "Profile").
+_EARLIER_TEXTS = (
+    select(Message.body, Message.num_media)
+    .where(
+        Message.conversation_id == bindparam("conversation_id"),
+        Message.direction == Direction.INBOUND,
+        Message.id < bindparam("before"),
+        Message.created_at >= bindparam("since", type_=Message.created_at.type),
+    )
+    .order_by(Message.id.desc())
+    .limit(50)
+)
+_NEXT_INBOUND = (
+    select(Message)
+    .where(
+        Message.conversation_id == bindparam("conversation_id"),
+        Message.direction == Direction.INBOUND,
+        Message.status == MessageStatus.RECEIVED,
+    )
+    .order_by(Message.id)
+    .limit(1)
+    # Routing needs the conversation and its victim: one query instead of three.
+    .options(joinedload(Message.conversation).joinedload(Conversation.victim))
+)
+_ANY_BOT_REPLY = (
+    select(Message.id)
+    .where(
+        Message.conversation_id == bindparam("conversation_id"),
+        Message.direction == Direction.OUTBOUND,
+        Message.author == Author.BOT,
+    )
+    .limit(1)
+)
+
+
 def _needs_no_answer(conversation: Conversation, message: Message) -> bool:
     """Whether a message is only stored: nothing goes back, nothing reaches the bot.
 
@@ -92,33 +128,19 @@ def _repeated(session: Session, message: Message) -> bool:
     if dates.MARK in message.body:
         return False
     earlier = session.execute(
-        select(Message.body, Message.num_media)
-        .where(
-            Message.conversation_id == message.conversation_id,
-            Message.direction == Direction.INBOUND,
-            Message.id < message.id,
-            Message.created_at >= message.created_at - REPEAT_WINDOW,
-        )
-        .order_by(Message.id.desc())
-        .limit(50)
+        _EARLIER_TEXTS,
+        {
+            "conversation_id": message.conversation_id,
+            "before": message.id,
+            "since": message.created_at - REPEAT_WINDOW,
+        },
     )
     same = (normalise(message.body), message.num_media > 0)
     return sum((normalise(body), media > 0) == same for body, media in earlier) >= REPEAT_LIMIT
 
 
 def _next_inbound(session: Session, conversation_id: int) -> Message | None:
-    return session.scalar(
-        select(Message)
-        .where(
-            Message.conversation_id == conversation_id,
-            Message.direction == Direction.INBOUND,
-            Message.status == MessageStatus.RECEIVED,
-        )
-        .order_by(Message.id)
-        .limit(1)
-        # Routing needs the conversation and its victim: one query instead of three.
-        .options(joinedload(Message.conversation).joinedload(Conversation.victim))
-    )
+    return session.scalar(_NEXT_INBOUND, {"conversation_id": conversation_id})
 
 
 def _route_without_bot(session: Session, conversation: Conversation, message: Message) -> bool:
@@ -334,18 +356,7 @@ def _hold(
 
 def _first_bot_reply(session: Session, conversation: Conversation) -> bool:
     """Whether the assistant has never answered in this conversation before."""
-    return (
-        session.scalar(
-            select(Message.id)
-            .where(
-                Message.conversation_id == conversation.id,
-                Message.direction == Direction.OUTBOUND,
-                Message.author == Author.BOT,
-            )
-            .limit(1)
-        )
-        is None
-    )
+    return session.scalar(_ANY_BOT_REPLY, {"conversation_id": conversation.id}) is None
 
 
 def with_language_hint(body: str, victim: Victim | None) -> str:

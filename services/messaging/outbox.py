@@ -18,7 +18,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Integer, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from models import (
@@ -102,22 +102,27 @@ def parts(session: Session, first: Message) -> list[Message]:
     ]
 
 
+# Built once: building a statement per call cost more CPU than running it (bench/README.md,
+# "Profile"); the worker runs these for every step.
+_NEXT_DUE = (
+    select(Message)
+    .where(
+        Message.conversation_id == bindparam("conversation_id"),
+        Message.direction == Direction.OUTBOUND,
+        Message.status.in_([MessageStatus.PENDING, MessageStatus.SUBMITTING]),
+        # Urgent messages are claimed one by one, never through the lease.
+        Message.priority > URGENT,
+    )
+    # A text's later parts go straight after its first, whatever was written meanwhile.
+    .order_by(Message.priority, func.coalesce(Message.part_of_id, Message.id), Message.id)
+    .limit(1)
+    .options(joinedload(Message.conversation))
+)
+
+
 def next_due(session: Session, conversation_id: int) -> Message | None:
     """The conversation's first unsent message, if it is due; later ones wait behind it."""
-    head = session.scalar(
-        select(Message)
-        .where(
-            Message.conversation_id == conversation_id,
-            Message.direction == Direction.OUTBOUND,
-            Message.status.in_([MessageStatus.PENDING, MessageStatus.SUBMITTING]),
-            # Urgent messages are claimed one by one, never through the lease.
-            Message.priority > URGENT,
-        )
-        # A text's later parts go straight after its first, whatever was written meanwhile.
-        .order_by(Message.priority, func.coalesce(Message.part_of_id, Message.id), Message.id)
-        .limit(1)
-        .options(joinedload(Message.conversation))
-    )
+    head = session.scalar(_NEXT_DUE, {"conversation_id": conversation_id})
     if head is None:
         return None
     if head.status is MessageStatus.SUBMITTING:
@@ -230,23 +235,29 @@ def _begin(
     )
 
 
+_DUE_URGENT = (
+    select(Message.id, Message.status, Message.claim_owner, Message.claim_until)
+    .where(
+        Message.direction == Direction.OUTBOUND,
+        Message.priority <= URGENT,
+        or_(
+            and_(
+                Message.status == MessageStatus.PENDING,
+                Message.next_attempt_at <= bindparam("now", type_=Message.next_attempt_at.type),
+            ),
+            Message.status == MessageStatus.SUBMITTING,
+        ),
+    )
+    .order_by(Message.id)
+    .limit(bindparam("limit", type_=Integer))
+)
+
+
 def due_urgent(session: Session, limit: int = 100) -> list[int]:
     """Urgent messages any worker may claim now: due, or left mid-send by a claim that ran
     out or whose (local) worker died."""
     now = utcnow()
-    rows = session.execute(
-        select(Message.id, Message.status, Message.claim_owner, Message.claim_until)
-        .where(
-            Message.direction == Direction.OUTBOUND,
-            Message.priority <= URGENT,
-            or_(
-                and_(Message.status == MessageStatus.PENDING, Message.next_attempt_at <= now),
-                Message.status == MessageStatus.SUBMITTING,
-            ),
-        )
-        .order_by(Message.id)
-        .limit(limit)
-    )
+    rows = session.execute(_DUE_URGENT, {"now": now, "limit": limit})
     return [
         message_id
         for message_id, status, owner, until in rows
