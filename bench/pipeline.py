@@ -4,7 +4,9 @@
 
 Starts the action server, `rasa run` with the trained model, the web app under gunicorn
 exactly as `make run` starts it, one worker and the scheduler, on free ports, with
-a fresh database in a temporary directory and the dev phone standing in for Twilio. It
+a fresh database in a temporary directory; and, standing in for Twilio, the dev phone as a
+server of its own with its own SQLite file, as `make run-prod` runs it
+(scripts/twilio_standin.py), so that its CPU is counted apart from the web app's. It
 registers invented victims through the API, then measures:
 
 1. how fast the inbound webhook is acknowledged: one sender at a time, then when 100
@@ -57,7 +59,7 @@ from models import Conversation, DeliveryEvent, DevPhoneMessage, Direction, Mess
 from models.db import Database
 from models.migrate import upgrade
 from scripts import layout
-from services.settings import DEV_AUTH_TOKEN
+from services.settings import DEV_ACCOUNT_SID, DEV_AUTH_TOKEN
 from tests.support.factories import inbound_form, message_sid
 from tests.support.ports import spare_port
 from tests.support.processes import APP_PY, ROOT, Process, base_env, require_built
@@ -96,6 +98,9 @@ SURNAMES = (
 
 # What the processes must not inherit from the shell that runs the bench: real Twilio
 # credentials would send real text messages, and the others would change what is measured.
+# scripts/layout.commands' name for the stand-in for Twilio: its CPU line says it too.
+TWILIO = "twilio-standin"
+
 NOT_INHERITED = (
     "APP_ENV",
     "TWILIO_ACCOUNT_SID",
@@ -162,6 +167,10 @@ class Stack:
     api_token: str
     processes: dict[str, Process]
     db: Database
+    # Twilio's stand-in (scripts/twilio_standin.py): a server and a database of its own, as
+    # Twilio's are apart from ours, so that its CPU is not counted as the web app's.
+    twilio_url: str
+    twilio_db: Database
 
     def tails(self, lines: int = 25) -> str:
         return "\n".join(
@@ -197,9 +206,12 @@ def fresh_database(url: str | None, work: Path) -> Iterator[str]:
 @contextlib.contextmanager
 def running_stack(work: Path, database_url: str) -> Iterator[Stack]:
     """Web (gunicorn), one worker, the scheduler, Rasa and the action server, as `make run`
-    starts them."""
+    starts them; and the stand-in for Twilio, as `make run-prod` starts it."""
     require_built()
     port, rasa_port, action_port = free_port(), free_port(), free_port()
+    twilio_port = free_port()
+    twilio_url = f"http://127.0.0.1:{twilio_port}"
+    twilio_database_url = f"sqlite:///{work / 'twilio-standin.db'}"
     wake_port = free_port(socket.SOCK_DGRAM)
     base = f"http://127.0.0.1:{port}"
     rasa_url = f"http://127.0.0.1:{rasa_port}"
@@ -220,13 +232,22 @@ def running_stack(work: Path, database_url: str) -> Iterator[Stack]:
         SECRET_KEY=uuid.uuid4().hex,
         ACTION_SERVER_TOKEN=uuid.uuid4().hex,
         WORKER_WAKE_ADDR=f"127.0.0.1:{wake_port}",
-        TWILIO_API_BASE_URL=f"{base}/devphone",
+        TWILIO_API_BASE_URL=f"{twilio_url}/devphone",
         # Capacity, not Twilio's pace: the per-sender rate limit is off here (bench.dispatch
         # measures it).
         SEND_RATE_PER_SECOND="0",
     )
     for name in NOT_INHERITED:
         env.pop(name, None)
+    standin_env = {
+        **env,
+        "STANDIN_PORT": str(twilio_port),
+        "STANDIN_DATABASE_URL": twilio_database_url,
+        "SERVICE_URL": base,
+        # The credentials the service has when none is given: the dev phone's.
+        "TWILIO_ACCOUNT_SID": DEV_ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": DEV_AUTH_TOKEN,
+    }
     endpoints = work / "endpoints.yml"
     subprocess.run(
         [str(APP_PY), "-m", "scripts.rasa_endpoints", str(endpoints)],
@@ -240,7 +261,10 @@ def running_stack(work: Path, database_url: str) -> Iterator[Stack]:
     try:
         # The endpoints file written above is the layout's own (run_dir/endpoints.yml).
         commands = layout.commands(
-            layout.single_layout(port, rasa_port, f"{action_url}/webhook", work)
+            dataclasses.replace(
+                layout.single_layout(port, rasa_port, f"{action_url}/webhook", work),
+                standin_port=twilio_port,
+            )
         )
     finally:
         if host is None:
@@ -250,11 +274,14 @@ def running_stack(work: Path, database_url: str) -> Iterator[Stack]:
     say(f"web: {commands['web']}")
     processes: dict[str, Process] = {}
     db = Database(database_url)
+    twilio_db = Database(twilio_database_url)
     try:
+        processes[TWILIO] = Process(TWILIO, shlex.split(commands[TWILIO]), standin_env, work)
         for name in ("actions", "rasa", "web", *worker_names(commands), "scheduler"):
             processes[name] = Process(name, shlex.split(commands[name]), env, work)
-        stack = Stack(base, rasa_url, database_url, api_token, processes, db)
+        stack = Stack(base, rasa_url, database_url, api_token, processes, db, twilio_url, twilio_db)
         try:
+            processes[TWILIO].wait_http(f"{twilio_url}/devphone/control", timeout=120)
             processes["actions"].wait_http(f"{action_url}/health", timeout=120)
             say("action server answers; waiting for Rasa to load the model")
             processes["rasa"].wait_http(f"{rasa_url}/", timeout=600)
@@ -269,10 +296,11 @@ def running_stack(work: Path, database_url: str) -> Iterator[Stack]:
         previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in STOP_SIGNALS}
         try:
             # The worker first, so that nothing is sent to a web app that is going away.
-            for name in ("scheduler", *worker_names(processes), "web", "rasa", "actions"):
+            for name in ("scheduler", *worker_names(processes), "web", TWILIO, "rasa", "actions"):
                 if name in processes:
                     processes[name].stop()
             db.dispose()
+            twilio_db.dispose()
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
@@ -398,8 +426,9 @@ class ReplyWatcher:
 
     FULL_CHECK_SECONDS = 0.5
 
-    def __init__(self, db: Database, poll: float) -> None:
+    def __init__(self, db: Database, twilio_db: Database, poll: float) -> None:
         self.db = db
+        self.twilio_db = twilio_db
         self.poll = poll
         self.lock = threading.Lock()
         self.pending: dict[str, Pending] = {}
@@ -410,7 +439,7 @@ class ReplyWatcher:
         self.failure: BaseException | None = None
 
     def __enter__(self) -> ReplyWatcher:
-        with self.db.session() as session:
+        with self.twilio_db.session() as session:
             self.last_id = session.scalar(select(func.max(DevPhoneMessage.id))) or 0
         self.thread.start()
         return self
@@ -435,10 +464,11 @@ class ReplyWatcher:
         try:
             # One connection for the whole run: a read every few ms must be cheap. Each
             # round ends its transaction, so that the next one sees what was committed since.
-            with self.db.engine.connect() as conn:
+            with self.twilio_db.engine.connect() as phone, self.db.engine.connect() as app:
                 while not self.stopping.is_set():
-                    self._tick(conn)
-                    conn.rollback()
+                    self._tick(phone, app)
+                    phone.rollback()
+                    app.rollback()
                     self.stopping.wait(self.poll)
         except BaseException as exc:  # noqa: BLE001 - reported by the senders that wait
             self.failure = exc
@@ -455,15 +485,18 @@ class ReplyWatcher:
     )
     _inbound, _reply = aliased(Message), aliased(Message)
     REPLIES = (
-        select(_inbound.twilio_sid, _inbound.status, _reply.id, DevPhoneMessage.created_at)
+        select(_inbound.twilio_sid, _inbound.status, _reply.id, _reply.twilio_sid)
         .select_from(_inbound)
         .outerjoin(_reply, _reply.reply_to_id == _inbound.id)
-        .outerjoin(DevPhoneMessage, DevPhoneMessage.sid == _reply.twilio_sid)
         .where(_inbound.twilio_sid.in_(bindparam("sids", expanding=True)))
     )
+    # In the stand-in's own database: when each reply reached "Twilio".
+    TAKEN = select(DevPhoneMessage.sid, DevPhoneMessage.created_at).where(
+        DevPhoneMessage.sid.in_(bindparam("sids", expanding=True))
+    )
 
-    def _tick(self, conn: Connection) -> None:
-        rows = conn.execute(self.NEW_ROWS, {"last": self.last_id}).all()
+    def _tick(self, phone: Connection, app: Connection) -> None:
+        rows = phone.execute(self.NEW_ROWS, {"last": self.last_id}).all()
         now = time.monotonic()
         with self.lock:
             touched: dict[str, Pending] = {}
@@ -479,14 +512,19 @@ class ReplyWatcher:
                 self.last_full = now
                 touched.update({p.sid: p for p in self.pending.values()})
         if touched:
-            self._check(conn, list(touched.values()))
+            self._check(phone, app, list(touched.values()))
 
-    def _check(self, conn: Connection, candidates: list[Pending]) -> None:
-        rows = conn.execute(self.REPLIES, {"sids": [p.sid for p in candidates]}).all()
+    def _check(self, phone: Connection, app: Connection, candidates: list[Pending]) -> None:
+        rows = app.execute(self.REPLIES, {"sids": [p.sid for p in candidates]}).all()
+        reply_sids = [reply_sid for *_, reply_sid in rows if reply_sid is not None]
+        taken: dict[str, dt.datetime] = {}
+        if reply_sids:
+            taken = dict(phone.execute(self.TAKEN, {"sids": reply_sids}).tuples().all())
         status: dict[str, MessageStatus] = {}
         replies: dict[str, int] = Counter()
         delivered: dict[str, list[dt.datetime]] = {}
-        for sid, inbound_status, reply_id, created_at in rows:
+        for sid, inbound_status, reply_id, reply_sid in rows:
+            created_at = taken.get(reply_sid) if reply_sid is not None else None
             if sid is None:
                 continue
             status[sid] = inbound_status
@@ -531,6 +569,16 @@ def proc_stats() -> dict[int, tuple[int, float]]:
         except (OSError, IndexError, ValueError):
             continue
     return stats
+
+
+NOT_OURS = ("rasa", TWILIO, "bench client")
+
+
+def own(used: dict[str, float]) -> float:
+    """The CPU ms a message of the service's own processes (web, workers, scheduler, action
+    server, and PostgreSQL's backends), out of CpuMeter.usage: what production pays beside
+    Rasa, where Twilio is not on the machine."""
+    return sum(value for name, value in used.items() if name not in NOT_OURS)
 
 
 class CpuMeter:
@@ -590,7 +638,11 @@ class CpuMeter:
             return []
         parts = ", ".join(f"{name} {value:.1f}" for name, value in used.items())
         stack_ms = sum(v for name, v in used.items() if name != "bench client")
-        lines = [f"  CPU per message (ms): {parts}"]
+        lines = [
+            f"  CPU per message (ms): {parts}",
+            f"  the service's own (not Rasa, the stand-in for Twilio or the bench): "
+            f"{own(used):.1f} ms/message",
+        ]
         if stack_ms > 0:
             cpus = os.cpu_count() or 1
             lines.append(
@@ -866,7 +918,7 @@ class Run:
 def measure_pipeline(
     stack: Stack, lanes: list[list[Job]], poll: float, timeout: float, name: str = "pipeline"
 ) -> Run:
-    with ReplyWatcher(stack.db, poll) as watcher:
+    with ReplyWatcher(stack.db, stack.twilio_db, poll) as watcher:
         outcomes = run_lanes(lanes, pipeline_sender(stack, watcher, timeout))
     if watcher.failure is not None:
         raise BenchError(f"reading the dev phone's messages failed: {watcher.failure!r}")
@@ -890,24 +942,35 @@ def conversation_ids(db: Database) -> dict[str, str]:
     return {address: public_id for address, public_id in rows}
 
 
-def breakdown(db: Database, run: Run) -> list[tuple[str, list[float]]]:
-    """Where a message's time goes, from the app's own timestamps (first reply only)."""
+def breakdown(stack: Stack, run: Run) -> list[tuple[str, list[float]]]:
+    """Where a message's time goes, from the app's own timestamps and the stand-in's
+    (first reply only)."""
     inbound, reply = aliased(Message), aliased(Message)
     started = {o.sid: o.started for o in run.outcomes if o.sid and o.latency is not None}
-    with db.session() as session:
-        rows = session.execute(
+    with stack.db.session() as session:
+        ours = session.execute(
             select(
                 inbound.twilio_sid,
                 inbound.created_at,
                 inbound.processed_at,
                 reply.submitted_at,
-                DevPhoneMessage.created_at,
+                reply.twilio_sid,
             )
             .select_from(inbound)
             .join(reply, (reply.reply_to_id == inbound.id) & (reply.reply_seq == 0))
-            .join(DevPhoneMessage, DevPhoneMessage.sid == reply.twilio_sid)
             .where(inbound.twilio_sid.in_(list(started)))
         ).all()
+    with stack.twilio_db.session() as session:
+        taken = dict(
+            session.execute(
+                select(DevPhoneMessage.sid, DevPhoneMessage.created_at).where(
+                    DevPhoneMessage.sid.in_([row[-1] for row in ours if row[-1]])
+                )
+            )
+            .tuples()
+            .all()
+        )
+    rows = [(*row[:-1], taken[row[-1]]) for row in ours if row[-1] in taken]
     parts: dict[str, list[float]] = {
         "webhook POST start -> inbound row": [],
         "inbound row -> processed (queue, pick-up, Rasa, commit)": [],
@@ -962,10 +1025,10 @@ class Target:
 
 
 def summary(targets: list[Target]) -> list[str]:
-    lines = [f"  {'target':<44}{'goal':<12}{'measured':<16}verdict"]
+    lines = [f"  {'target':<44}{'goal':<12}{'measured':<22}verdict"]
     for t in targets:
         verdict = "n/a" if t.meets is None else ("meets" if t.meets else "misses")
-        lines.append(f"  {t.name:<44}{t.goal:<12}{t.measured:<16}{verdict}")
+        lines.append(f"  {t.name:<44}{t.goal:<12}{t.measured:<22}{verdict}")
     return lines
 
 
@@ -1037,7 +1100,7 @@ def bench(args: argparse.Namespace, work: Path) -> list[Target]:
         victims = register_victims(stack, args.victims)
         if args.no_status_callbacks:
             response = requests.put(
-                f"{stack.base_url}/devphone/control", json={"callback_statuses": []}, timeout=30
+                f"{stack.twilio_url}/devphone/control", json={"callback_statuses": []}, timeout=30
             )
             if response.status_code != 200:
                 raise BenchError(f"PUT /devphone/control answered {response.status_code}")
@@ -1078,7 +1141,7 @@ def bench(args: argparse.Namespace, work: Path) -> list[Target]:
         say("   waiting for the pipeline to answer every burst message")
         drained = wait_drained(stack.db, 900)
         burst_cpu = CpuMeter.report(CpuMeter.usage(before, meter.snapshot(), len(result.sids)))
-        with stack.db.session() as session:
+        with stack.twilio_db.session() as session:
             last_reply = session.scalar(
                 select(func.max(DevPhoneMessage.created_at)).where(
                     DevPhoneMessage.direction == "to_handset"
@@ -1121,7 +1184,7 @@ def bench(args: argparse.Namespace, work: Path) -> list[Target]:
         after = meter.snapshot()
         pipeline_used = CpuMeter.usage(before, after, len(pipeline.outcomes))
         pipeline_cpu = CpuMeter.report(pipeline_used)
-        parts = breakdown(stack.db, pipeline)
+        parts = breakdown(stack, pipeline)
         senders = conversation_ids(stack.db)
         before = meter.snapshot()
         rasa = measure_rasa(stack, lanes, senders)
@@ -1184,6 +1247,7 @@ def bench(args: argparse.Namespace, work: Path) -> list[Target]:
         Target(
             "(CPU ms/message, rasa, Rasa alone)", "-", f"{rasa_used.get('rasa', 0.0):.1f}", None
         ),
+        Target("(CPU ms/message, the service's own)", "-", f"{own(pipeline_used):.1f}", None),
     ]
 
 

@@ -36,6 +36,7 @@ done
 for pid in $(descendants $bench); do
     cmd=$(tr '\0' ' ' </proc/$pid/cmdline 2>/dev/null || true)
     case $cmd in
+        *twilio_standin*) name=twilio-standin ;;
         *gunicorn*create_app*) name=web ;;
         *"-m workers"*) name=worker ;;
         *"-m scheduler"*) name=scheduler ;;
