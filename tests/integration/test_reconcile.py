@@ -27,6 +27,14 @@ pytestmark = pytest.mark.both_databases  # the unique SID, and a conversation le
 
 MEGAN = "+447700900631"
 WORDS = "Thank you. An officer will read this."
+# Taken by Twilio: the dev phone's status callbacks ("sent", "delivered") may have come
+# before the test looks, a few hundred ms after the send.
+HANDED_OVER = {
+    MessageStatus.ACCEPTED,
+    MessageStatus.QUEUED,
+    MessageStatus.SENT,
+    MessageStatus.DELIVERED,
+}
 
 
 def _send_next(rt: Runtime, conversation_id: int) -> outbox.Submission:
@@ -43,7 +51,7 @@ def _send_next(rt: Runtime, conversation_id: int) -> outbox.Submission:
         outcome = outbox.deliver(rt.twilio, rt.rate_limiter, step)
         with rt.db.session() as session:
             outbox.finish_send(session, step, outcome, rt.settings, notifications.settle)
-            if session.get_one(Message, step.message_id).status is MessageStatus.ACCEPTED:
+            if session.get_one(Message, step.message_id).status in HANDED_OVER:
                 break
     assert first is not None
     return first
@@ -91,7 +99,7 @@ def test_an_earlier_reply_with_the_same_words_is_not_taken_for_this_one(
                 .order_by(Message.id)
             )
         )
-        assert [m.status for m in sent] == [MessageStatus.ACCEPTED] * 2
+        assert [m.status in HANDED_OVER for m in sent] == [True, True]
         assert sent[0].twilio_sid != sent[1].twilio_sid
     # The phone has both: the second was sent, not taken for the first.
     bodies = [m["body"] for m in Handset(live_server.url, MEGAN).received()]
@@ -147,7 +155,7 @@ def test_the_same_words_sent_on_the_phones_other_conversation_are_not_this_messa
         sent = list(
             session.scalars(select(Message).where(Message.body == WORDS).order_by(Message.id))
         )
-        assert [m.status for m in sent] == [MessageStatus.ACCEPTED] * 2
+        assert [m.status in HANDED_OVER for m in sent] == [True, True]
         assert sent[0].twilio_sid != sent[1].twilio_sid
     bodies = [m["body"] for m in Handset(live_server.url, MEGAN).received()]
     assert bodies.count(WORDS) == 2
