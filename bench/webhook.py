@@ -38,6 +38,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Table, insert, select
 from twilio.request_validator import RequestValidator
 
+from bench.pipeline import fresh_database
 from models import Author, Conversation, Direction, Message, MessageStatus, utcnow
 from services.runtime import Runtime
 from services.settings import DEV_AUTH_TOKEN, Settings
@@ -135,12 +136,24 @@ def add_floor_views(app: Flask) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", help="default: SQLite in a temporary directory")
+    parser.add_argument(
+        "--database-url",
+        help="a PostgreSQL server's URL: a fresh database is made on it, and dropped at the "
+        "end (default: SQLite in a temporary directory)",
+    )
     parser.add_argument("--count", type=int, default=500)
     parser.add_argument("--profile", choices=["messages", "status"], default="messages")
     parser.add_argument("--top", type=int, default=40)
     args = parser.parse_args()
-    url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp())}/app.db"
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-webhook-") as work,
+        fresh_database(args.database_url, Path(work)) as url,
+    ):
+        run(url, args.count, args.profile, args.top)
+
+
+def run(url: str, count: int, profiled_path: str, top: int) -> None:
+    """Migrate the database at `url`, then measure and profile (see the module's doc)."""
     subprocess.run(
         [sys.executable, "-m", "alembic", "upgrade", "head"],
         env={"DATABASE_URL": url, "PATH": "/usr/bin:/bin"},
@@ -160,22 +173,22 @@ def main() -> None:
     client = app.test_client()
     post_all(client, inbound("/twilio/messages", VICTIMS))  # warm-up: the conversations
     rows: dict[str, Callable[[], list[Request]]] = {
-        "empty": lambda: inbound("/bench/empty", args.count),
-        "signature": lambda: inbound("/bench/signature", args.count),
-        "/twilio/messages": lambda: inbound("/twilio/messages", args.count),
-        "/twilio/status": lambda: callbacks(runtime, args.count),
+        "empty": lambda: inbound("/bench/empty", count),
+        "signature": lambda: inbound("/bench/signature", count),
+        "/twilio/messages": lambda: inbound("/twilio/messages", count),
+        "/twilio/status": lambda: callbacks(runtime, count),
     }
     post_all(client, callbacks(runtime, 20))  # warm-up: the status path's statements
-    print(f"CPU ms per request, {args.count} requests each, {url.split(':', 1)[0]}:")
+    print(f"CPU ms per request, {count} requests each, {url.split(':', 1)[0]}:")
     for name, make in rows.items():
         print(f"  {name:<18} {post_all(client, make()) * 1000:7.3f}")
-    profiled = rows["/twilio/status" if args.profile == "status" else "/twilio/messages"]()
+    profiled = rows["/twilio/status" if profiled_path == "status" else "/twilio/messages"]()
     profile = cProfile.Profile()
     profile.enable()
     under = post_all(client, profiled)
     profile.disable()
-    print(f"\n{args.profile}: {under * 1000:.3f} ms per request under cProfile")
-    pstats.Stats(profile).sort_stats("cumulative").print_stats(args.top)
+    print(f"\n{profiled_path}: {under * 1000:.3f} ms per request under cProfile")
+    pstats.Stats(profile).sort_stats("cumulative").print_stats(top)
     runtime.close()
 
 
