@@ -131,6 +131,10 @@ def insert_ignoring_duplicate(session: Session, table: Table, values: dict[str, 
     return new_id
 
 
+# Built once: the worker and /twilio/status take it for every message sent.
+_ADVISORY_XACT_LOCK = text("SELECT pg_advisory_xact_lock(hashtext(:key))")
+
+
 def lock_for_transaction(session: Session, key: str) -> None:
     """Hold a lock named `key` until the session's transaction ends, so that transactions
     about the same thing run one after the other.
@@ -141,4 +145,4 @@ def lock_for_transaction(session: Session, key: str) -> None:
     that writes first sees everything committed before it.
     """
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+        session.execute(_ADVISORY_XACT_LOCK, {"key": key})

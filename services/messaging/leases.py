@@ -127,6 +127,10 @@ def owner_is_dead(session: Session, owner: str) -> bool:
     return False
 
 
+# Built once: the worker checks its presence each time it looks for work.
+_PING = text("SELECT 1")
+
+
 class Presence:
     """A worker's proof of life in PostgreSQL: `pg_advisory_lock(advisory_key(owner))` on a
     connection of its own, held while the worker runs.
@@ -152,7 +156,7 @@ class Presence:
         """Make sure the lock is held (taking it again after a drop); True when it is."""
         try:
             if self._conn is not None:
-                self._conn.execute(text("SELECT 1"))
+                self._conn.execute(_PING)
                 return True
             self._conn = self._engine.connect()
             self._conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": advisory_key(self.owner)})
