@@ -6,7 +6,9 @@
 For each database: `bench.pipeline` (webhook acknowledgement under bursts, end to end
 against Rasa alone, CPU per message per process) on a fresh stack, then `bench.dispatch`'s
 run with the rate limit off (how many due notifications go out a second) and at 100
-segments a second. Then one table of every figure, a column per database, with the targets.
+segments a second. First, once, `bench.floor`: the same bursts of webhooks answered by an
+empty view under the same gunicorn, the floor under the acknowledgement figure. Then one
+table of every figure, a column per database, with the targets.
 PostgreSQL is the server of `--postgresql-url` (fresh databases, dropped at the end); when
 none answers there, its column says why and the run goes on.
 
@@ -21,8 +23,8 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from bench import dispatch, pipeline
-from bench.pipeline import Target, measure, say
+from bench import dispatch, floor, pipeline
+from bench.pipeline import Target, measure, ms, percentile, say
 
 POSTGRESQL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DISPATCH_GOAL = 200.0  # messages a second with the rate limit off (issue 12)
@@ -113,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     def body(work: Path) -> list[str]:
+        print()
+        say("==== the floor: an empty view under the same gunicorn, the same bursts ====")
+        empty = floor.measure_floor(rounds=5, senders=100, pause=1.0)
         columns: dict[str, list[Target] | str] = {}
         columns["SQLite"] = one_database("SQLite", None, args.notifications, work)
         why = "--no-postgresql" if args.no_postgresql else unreachable(args.postgresql_url)
@@ -126,6 +131,9 @@ def main(argv: list[str] | None = None) -> int:
         return [
             "Issue 12's figures, one run (informative; nothing here fails the run):",
             *table(columns),
+            f"  the floor (bench.floor): an empty view under gunicorn {empty.workers} x "
+            f"{empty.threads}, 5 rounds of 100 at once: ack p99 "
+            f"{ms(percentile(empty.latencies, 99))}, {empty.cpu_ms:.2f} ms of CPU a request",
         ]
 
     return measure("bench-all-", body)
