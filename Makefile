@@ -119,11 +119,12 @@ audit: $(APP_VENV)/.installed $(RASA_VENV)/.installed
 # DEVELOPERS.md, "Tests"). PostgreSQL tests are skipped, saying why, where there is none.
 # Debian's chromium and haproxy are installed first: the console's browser test and the
 # balancer's tests use them.
-# The suite on two pytest-xdist workers: most of its time is waiting for Rasa, callbacks and
-# timeouts, not CPU (load about 1.2 on 2 cores when it ran alone: 19 min; on two: 13 min).
+# The suite on three pytest-xdist workers: most of its time is waiting for Rasa, callbacks
+# and timeouts, not CPU (load about 1.2 on 2 cores when it ran alone: 19 min; on two workers
+# 13-18 min, on three 14.8 min where two took 18.2 on the same slow day).
 # A module's tests stay on one worker (loadfile); each worker starts its own Rasa.
 # TEST_WORKERS=0 runs it in this one process, as before.
-TEST_WORKERS ?= 2
+TEST_WORKERS ?= 3
 test: install model browsers haproxy lint rasa-validate nlu-eval audit
 	@echo "==> the test suite"
 	$(APP_PY) -m pytest -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile --durations=15
