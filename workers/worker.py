@@ -20,7 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from sqlalchemy import Integer, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
-from models import Direction, Message, MessageStatus, utcnow
+from models import Conversation, Direction, Message, MessageStatus, utcnow
 from services import logs
 from services.casework import notifications
 from services.casework.notifications import BULK_PRIORITY
@@ -43,9 +43,16 @@ URGENT_THREADS = 2
 
 
 # Built once (the worker looks for work after every drain): the time and the limit are
-# parameters.
+# parameters. Each conversation comes with its lease, so that a worker passes over those
+# another live worker is draining (`due_conversations`).
 _DUE_CONVERSATIONS = (
-    select(Message.conversation_id, func.min(Message.priority))
+    select(
+        Message.conversation_id,
+        func.min(Message.priority),
+        Conversation.lease_owner,
+        Conversation.lease_until,
+    )
+    .join(Conversation, Conversation.id == Message.conversation_id)
     .where(
         or_(
             (Message.direction == Direction.INBOUND)
@@ -61,17 +68,37 @@ _DUE_CONVERSATIONS = (
             & (Message.priority > outbox.URGENT),
         )
     )
-    .group_by(Message.conversation_id)
+    .group_by(Message.conversation_id, Conversation.lease_owner, Conversation.lease_until)
     .order_by(func.min(Message.priority), Message.conversation_id)
     .limit(bindparam("limit", type_=Integer))
 )
 
 
-def due_conversations(session: Session, limit: int = 500) -> list[tuple[int, int]]:
+def due_conversations(
+    session: Session, limit: int = 500, owner: str | None = None
+) -> list[tuple[int, int]]:
     """Conversations with an inbound message to process or an outbound one to send, with the
-    most urgent priority among their due messages; replies (0) before bulk."""
-    rows = session.execute(_DUE_CONVERSATIONS, {"now": utcnow(), "limit": limit})
-    return [(conversation_id, priority) for conversation_id, priority in rows]
+    most urgent priority among their due messages; replies (0) before bulk.
+
+    With `owner` (the worker looking), conversations whose lease another owner holds, not
+    run out, are left out unless that owner is dead (leases.owner_is_dead, asked once per
+    owner): that worker is draining them. Without this, every worker took the same first
+    conversations of the list, all but one lost each lease at once and looked again, and two
+    workers sent half as fast as one (bench/README.md, "Two workers"). Only a hint: the
+    lease (leases.claim) still decides who drains a conversation.
+    """
+    now = utcnow()
+    rows = session.execute(_DUE_CONVERSATIONS, {"now": now, "limit": limit})
+    dead: dict[str, bool] = {}
+    due = []
+    for conversation_id, priority, holder, until in rows:
+        if owner is not None and holder not in (None, owner) and until is not None and until >= now:
+            if holder not in dead:
+                dead[holder] = leases.owner_is_dead(session, holder)
+            if not dead[holder]:
+                continue
+        due.append((conversation_id, priority))
+    return due
 
 
 class Worker:
@@ -132,7 +159,7 @@ class Worker:
         """
         with self.rt.db.session() as session:
             urgent = outbox.due_urgent(session)
-            due = due_conversations(session)
+            due = due_conversations(session, owner=self.owner)
         started = 0
         # Urgent messages first, each on its own, on threads that Rasa never holds.
         for message_id in urgent:

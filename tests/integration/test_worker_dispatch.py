@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import subprocess
 import threading
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import select, update
 
+from models import Conversation, utcnow
+from services.messaging import leases
 from services.runtime import Runtime
 from services.settings import Settings
 from tests.support.factories import inbound_form, signed_post
@@ -53,3 +58,47 @@ def test_two_conversations_are_drained_in_parallel(
     worker.pool.shutdown(wait=True)
     assert sorted(seen) == sorted(conversation_id for conversation_id, _ in due)
     assert not barrier.broken
+
+
+def test_a_worker_passes_over_conversations_another_live_worker_is_draining(
+    client: FlaskClient, settings: Settings, rt: Runtime
+) -> None:
+    """Two workers must not both start the same first conversations of the list: the one
+    that lost each lease looked again at once, and two workers sent half as fast as one."""
+    senders = [f"+4477009005{i:02d}" for i in range(11, 16)]
+    for sender in senders:
+        _message(client, settings, sender)
+    with rt.db.session() as session:
+        conversation_of = {
+            sender: session.scalar(
+                select(Conversation.id).where(Conversation.address.endswith(sender))
+            )
+            for sender in senders
+        }
+    me, other = leases.new_owner(), leases.new_owner()  # both alive: this process's pid
+    exited = subprocess.Popen(["true"])  # noqa: S607 - only its pid, once it has exited
+    exited.wait()
+    dead = f"elsewhere:{exited.pid}:{leases.pid_namespace()}:0badf00d"
+    now = utcnow()
+    held = {
+        senders[0]: (other, now + dt.timedelta(minutes=5)),  # a live worker is draining it
+        senders[1]: (dead, now + dt.timedelta(minutes=5)),  # its worker died: take it over
+        senders[2]: (other, now - dt.timedelta(seconds=1)),  # the lease ran out
+        senders[3]: (me, now + dt.timedelta(minutes=5)),  # ours already
+        # senders[4]: no lease at all
+    }
+    with rt.db.session() as session:
+        for sender, (owner, until) in held.items():
+            session.execute(
+                update(Conversation)
+                .where(Conversation.id == conversation_of[sender])
+                .values(lease_owner=owner, lease_until=until)
+            )
+    with rt.db.session() as session:
+        everyone = {c for c, _ in due_conversations(session)}
+        mine = {c for c, _ in due_conversations(session, owner=me)}
+        theirs = {c for c, _ in due_conversations(session, owner=other)}
+    assert everyone == set(conversation_of.values())  # without an owner: all, as before
+    assert mine == everyone - {conversation_of[senders[0]]}
+    # The other worker is passed over by nobody for its own, and passes over ours.
+    assert theirs == everyone - {conversation_of[senders[3]]}
