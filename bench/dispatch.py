@@ -4,10 +4,10 @@
                                             [--database-url postgresql+psycopg://...]
 
 Two runs, each with a fresh database, the web app (the dev phone) under gunicorn as
-`make run` starts it, and one worker process:
+`make run` starts it, and its worker processes (two; `WORKERS` changes it):
 
 1. **Throughput, rate limit off.** N victims on cases, each with a welcome handed to the
-   outbox at once (`hand_over_due`, timed too); then the worker starts, and the time until
+   outbox at once (`hand_over_due`, timed too); then the workers start, and the time until
    Twilio (the dev phone) has taken every message gives messages per second. The dev phone's
    status callbacks are off, so that only the sending side is measured. Target: 200 a second.
 2. **A burst at the rate limit.** The same N, at `--rate` messages per second from our one SMS

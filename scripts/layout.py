@@ -1,12 +1,12 @@
 """The processes of one copy of the service, and where each listens (`make run`,
 `make run-prod`; docs/DEPLOY.md).
 
-Development: web, one worker, the scheduler, Rasa and its action server. Production: web
-(gunicorn), WORKERS workers, SCHEDULERS schedulers (one active, the others stand by),
-RASA_REPLICAS Rasa replicas behind haproxy at RASA_URL, each with an action server of its
-own. Rasa listens where RASA_URL points (or haproxy does), the action servers where
-ACTION_SERVER_URL (and ACTION_SERVER_PORTS) point. Run files go in RUN_DIR, by default
-var/run/<copy>/, named after the database and the web port.
+Development: web, two workers, the scheduler, Rasa and its action server. Production: web
+(gunicorn), WORKERS workers (two unless said), SCHEDULERS schedulers (one active, the
+others stand by), RASA_REPLICAS Rasa replicas behind haproxy at RASA_URL, each with an
+action server of its own. Rasa listens where RASA_URL points (or haproxy does), the action
+servers where ACTION_SERVER_URL (and ACTION_SERVER_PORTS) point. Run files go in RUN_DIR,
+by default var/run/<copy>/, named after the database and the web port.
 """
 
 from __future__ import annotations
@@ -111,7 +111,9 @@ def layout(settings: Settings, production: bool, standin: bool) -> Layout:
         port=settings.port,
         web_workers=count("WEB_WORKERS", 4 if production else 2),
         web_threads=count("WEB_THREADS", 8),
-        workers=count("WORKERS", 2 if production else 1),
+        # Two everywhere: two sent faster than one on SQLite and PostgreSQL alike
+        # (bench/README.md, "Worker processes"), and one may die while the other goes on.
+        workers=count("WORKERS", 2),
         schedulers=count("SCHEDULERS", 2 if production else 1),
         # RASA_HOST and ACTION_SERVER_HOST bind elsewhere than the URLs' hosts (a container
         # reached by name listens on 0.0.0.0, say); the loopback otherwise.
@@ -178,7 +180,7 @@ def single_layout(port: int, rasa_port: int, action_url: str, run_dir: Path) -> 
         # As `make run` has them, unless a bench sets them to compare (bench/README.md).
         web_workers=count("WEB_WORKERS", 2),
         web_threads=count("WEB_THREADS", 8),
-        workers=count("WORKERS", 1),
+        workers=count("WORKERS", 2),
         schedulers=1,
         rasa_host="127.0.0.1",
         rasa_port=rasa_port,
