@@ -38,6 +38,8 @@ HEARTBEAT_SECONDS = 5.0
 # Threads a burst of bulk notifications may never take: a victim who writes during the
 # burst is answered at once, not after it.
 RESERVED_FOR_REPLIES = 2
+# Conversations one look returns at most.
+DUE_LIMIT = 500
 # Threads only for urgent messages (999 guidance): every drain thread may be waiting on Rasa.
 URGENT_THREADS = 2
 
@@ -75,7 +77,7 @@ _DUE_CONVERSATIONS = (
 
 
 def due_conversations(
-    session: Session, limit: int = 500, owner: str | None = None
+    session: Session, limit: int = DUE_LIMIT, owner: str | None = None
 ) -> list[tuple[int, int]]:
     """Conversations with an inbound message to process or an outbound one to send, with the
     most urgent priority among their due messages; replies (0) before bulk.
@@ -84,11 +86,16 @@ def due_conversations(
     run out, are left out unless that owner is dead (leases.owner_is_dead, asked once per
     owner): that worker is draining them. Without this, every worker took the same first
     conversations of the list, all but one lost each lease at once and looked again, and two
-    workers sent half as fast as one (bench/README.md, "Two workers"). Only a hint: the
+    workers sent half as fast as one (bench/README.md, "Worker processes"). Only a hint: the
     lease (leases.claim) still decides who drains a conversation.
     """
+    return _look(session, limit, owner)[0]
+
+
+def _look(session: Session, limit: int, owner: str | None) -> tuple[list[tuple[int, int]], bool]:
+    """due_conversations, and whether the look stopped at `limit` (more may be due)."""
     now = utcnow()
-    rows = session.execute(_DUE_CONVERSATIONS, {"now": now, "limit": limit})
+    rows = session.execute(_DUE_CONVERSATIONS, {"now": now, "limit": limit}).all()
     dead: dict[str, bool] = {}
     due = []
     for conversation_id, priority, holder, until in rows:
@@ -98,7 +105,7 @@ def due_conversations(
             if not dead[holder]:
                 continue
         due.append((conversation_id, priority))
-    return due
+    return due, len(rows) >= limit
 
 
 class Worker:
@@ -120,9 +127,17 @@ class Worker:
         self.bulk_slots = max(1, rt.settings.worker_threads - RESERVED_FOR_REPLIES)
         self.lock = threading.Lock()
         self.stopping = threading.Event()
-        # Set by a wake-up from another process (WakeListener), by a drain that ends, and by
-        # stop(): the loop looks for work at once instead of at its next poll.
+        # Set by a wake-up from another process (WakeListener), by a drain that ends while
+        # work was left waiting (`look_again`), and by stop(): the loop looks for work at
+        # once instead of at its next poll.
         self.wakeups = threading.Event()
+        # The last look left due work for later: a conversation already in hand (work that
+        # came while it was drained, which its drain may have let go just before), bulk
+        # beyond its threads, or more than one look returns. A drain that ends then looks
+        # again at once; otherwise the look would find nothing new (new work wakes the
+        # worker by itself), and looking after every drain cost a look a message
+        # (bench/README.md, "Looking for work").
+        self.look_again = False
 
     def _drain(self, conversation_id: int) -> None:
         try:
@@ -146,9 +161,10 @@ class Worker:
         with self.lock:
             self.inflight.discard(conversation_id)
             self.bulk_inflight.discard(conversation_id)
-        if not self.stopping.is_set():
-            # A thread is free: look for more work now, not at the next poll. Without this,
-            # a burst would start only `bulk_slots` conversations a second.
+            look_again = self.look_again
+        if look_again and not self.stopping.is_set():
+            # A thread is free and work was left for it: look now, not at the next poll.
+            # Without this, a burst would start only `bulk_slots` conversations a second.
             self.wakeups.set()
 
     def dispatch(self) -> int:
@@ -157,9 +173,15 @@ class Worker:
         Conversations whose only due work is bulk take at most `bulk_slots` threads, so
         that some are always free for replies.
         """
+        with self.lock:
+            # Before the look: a drain that ends during it sees the flag this look sets.
+            self.look_again = False
         with self.rt.db.session() as session:
             urgent = outbox.due_urgent(session)
-            due = due_conversations(session, owner=self.owner)
+            due, cut = _look(session, DUE_LIMIT, self.owner)
+        if cut:
+            with self.lock:
+                self.look_again = True  # more may be due than this look returned
         started = 0
         # Urgent messages first, each on its own, on threads that Rasa never holds.
         for message_id in urgent:
@@ -173,9 +195,11 @@ class Worker:
         for conversation_id, priority in due:
             with self.lock:
                 if conversation_id in self.inflight:
+                    self.look_again = True
                     continue
                 if priority >= BULK_PRIORITY:
                     if len(self.bulk_inflight) >= self.bulk_slots:
+                        self.look_again = True
                         continue
                     self.bulk_inflight.add(conversation_id)
                 self.inflight.add(conversation_id)

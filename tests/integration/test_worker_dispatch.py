@@ -102,3 +102,56 @@ def test_a_worker_passes_over_conversations_another_live_worker_is_draining(
     assert mine == everyone - {conversation_of[senders[0]]}
     # The other worker is passed over by nobody for its own, and passes over ours.
     assert theirs == everyone - {conversation_of[senders[3]]}
+
+
+def test_a_drain_that_ends_looks_again_only_when_work_was_left_waiting(
+    client: FlaskClient, settings: Settings, rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Looking after every drain cost a look a message; but work left waiting by the last
+    look (its conversation in hand, bulk beyond its threads) must be looked for at once, not
+    at the next poll."""
+    _message(client, settings, "+447700900521")
+    release = threading.Event()
+
+    def drain(_rt: Runtime, _conversation_id: int, _owner: str) -> None:
+        release.wait(10)  # leaves the message due: the next worker finds it again
+
+    monkeypatch.setattr(worker_module.processing, "drain", drain)
+
+    alone = Worker(rt)
+    assert alone.dispatch() == 1
+    alone.wakeups.clear()
+    release.set()
+    alone.pool.shutdown(wait=True)
+    assert not alone.wakeups.is_set(), "nothing was left waiting: no look is needed"
+
+    release.clear()
+    busy = Worker(rt)
+    assert busy.dispatch() == 1
+    assert busy.dispatch() == 0  # more for the same conversation while it is drained
+    busy.wakeups.clear()
+    release.set()
+    busy.pool.shutdown(wait=True)
+    assert busy.wakeups.is_set(), "work left waiting must be looked for when the drain ends"
+
+
+def test_bulk_beyond_its_threads_is_started_as_threads_free_up(
+    client: FlaskClient, settings: Settings, rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(3):
+        _message(client, settings, f"+4477009005{30 + i}")
+    release = threading.Event()
+
+    def drain(_rt: Runtime, _conversation_id: int, _owner: str) -> None:
+        release.wait(10)
+
+    monkeypatch.setattr(worker_module.processing, "drain", drain)
+    # Every due conversation counts as bulk here, and only one bulk thread is free.
+    monkeypatch.setattr(worker_module, "BULK_PRIORITY", 0)
+    worker = Worker(rt)
+    worker.bulk_slots = 1
+    assert worker.dispatch() == 1
+    worker.wakeups.clear()
+    release.set()
+    worker.pool.shutdown(wait=True)
+    assert worker.wakeups.is_set(), "the rest of the burst must start as soon as a thread frees"
