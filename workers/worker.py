@@ -136,7 +136,7 @@ class Worker:
         # beyond its threads, or more than one look returns. A drain that ends then looks
         # again at once; otherwise the look would find nothing new (new work wakes the
         # worker by itself), and looking after every drain cost a look a message
-        # (bench/README.md, "Looking for work").
+        # (bench/README.md, "third session: what each change did").
         self.look_again = False
 
     def _drain(self, conversation_id: int) -> None:
