@@ -4,7 +4,8 @@
                                             [--database-url postgresql+psycopg://...]
 
 Two runs, each with a fresh database, the web app (the dev phone) under gunicorn as
-`make run` starts it, and its worker processes (two; `WORKERS` changes it):
+`make run` starts it, and its worker processes (`scripts.layout.worker_count`: two with
+the rate limit off, one at a rate, since the bench runs no Redis to share it):
 
 1. **Throughput, rate limit off.** N victims on cases, each with a welcome handed to the
    outbox at once (`hand_over_due`, timed too); then the workers start, and the time until
@@ -144,7 +145,7 @@ def web_and_worker(work: Path, database_url: str, rate: float) -> Iterator[str]:
         env.pop(name, None)
     commands = layout.commands(
         layout.single_layout(
-            port, free_port(), f"http://127.0.0.1:{free_port()}/webhook", work / "unused"
+            port, free_port(), f"http://127.0.0.1:{free_port()}/webhook", work / "unused", rate
         )
     )
     web = Process("web", shlex.split(commands["web"]), env, work)

@@ -1,12 +1,13 @@
 """The processes of one copy of the service, and where each listens (`make run`,
 `make run-prod`; docs/DEPLOY.md).
 
-Development: web, two workers, the scheduler, Rasa and its action server. Production: web
-(gunicorn), WORKERS workers (two unless said), SCHEDULERS schedulers (one active, the
-others stand by), RASA_REPLICAS Rasa replicas behind haproxy at RASA_URL, each with an
-action server of its own. Rasa listens where RASA_URL points (or haproxy does), the action
-servers where ACTION_SERVER_URL (and ACTION_SERVER_PORTS) point. Run files go in RUN_DIR,
-by default var/run/<copy>/, named after the database and the web port.
+Development: web, its workers (one, or two where Redis shares the send rate), the
+scheduler, Rasa and its action server. Production: web (gunicorn), WORKERS workers (two
+unless said), SCHEDULERS schedulers (one active, the others stand by), RASA_REPLICAS Rasa
+replicas behind haproxy at RASA_URL, each with an action server of its own. Rasa listens
+where RASA_URL points (or haproxy does), the action servers where ACTION_SERVER_URL (and
+ACTION_SERVER_PORTS) point. Run files go in RUN_DIR, by default var/run/<copy>/, named
+after the database and the web port.
 """
 
 from __future__ import annotations
@@ -85,6 +86,27 @@ def count(name: str, default: int, least: int = 1) -> int:
     return int(raw)
 
 
+def worker_count(redis_url: str | None, send_rate: float) -> int:
+    """WORKERS, by default two where they can share the send rate, one where they cannot.
+
+    Two sent faster than one on SQLite and PostgreSQL alike (bench/README.md, "Worker
+    processes"), and one goes on while the other restarts. But without Redis each worker
+    keeps SEND_RATE_PER_SECOND on its own (services/messaging/ratelimit.py), and two would
+    hand Twilio twice the rate from one number: Twilio queues the excess first come, first
+    served, so replies would wait behind bulk there, and it drops what waits for hours.
+    So without REDIS_URL, at a send rate, one worker, and asking for more is a StartupError.
+    """
+    shared = bool(redis_url) or send_rate <= 0
+    workers = count("WORKERS", 2 if shared else 1)
+    if workers > 1 and not shared:
+        raise StartupError(
+            f"WORKERS={workers} needs REDIS_URL: without it each worker keeps "
+            f"SEND_RATE_PER_SECOND ({send_rate:g}) on its own, and together they would send "
+            f"{workers} times that from one number. Set REDIS_URL, or WORKERS=1"
+        )
+    return workers
+
+
 def layout(settings: Settings, production: bool, standin: bool) -> Layout:
     """The processes of this copy, from the settings and the operational variables."""
     action_url = os.environ.get("ACTION_SERVER_URL") or "http://127.0.0.1:5055/webhook"
@@ -111,9 +133,7 @@ def layout(settings: Settings, production: bool, standin: bool) -> Layout:
         port=settings.port,
         web_workers=count("WEB_WORKERS", 4 if production else 2),
         web_threads=count("WEB_THREADS", 8),
-        # Two everywhere: two sent faster than one on SQLite and PostgreSQL alike
-        # (bench/README.md, "Worker processes"), and one may die while the other goes on.
-        workers=count("WORKERS", 2),
+        workers=worker_count(settings.redis_url, settings.send_rate_per_second),
         schedulers=count("SCHEDULERS", 2 if production else 1),
         # RASA_HOST and ACTION_SERVER_HOST bind elsewhere than the URLs' hosts (a container
         # reached by name listens on 0.0.0.0, say); the loopback otherwise.
@@ -170,8 +190,11 @@ def commands(plan: Layout) -> dict[str, str]:
     return procs
 
 
-def single_layout(port: int, rasa_port: int, action_url: str, run_dir: Path) -> Layout:
-    """`make run`'s layout on the given ports, its endpoints file in `run_dir` (benches)."""
+def single_layout(
+    port: int, rasa_port: int, action_url: str, run_dir: Path, send_rate: float = 0.0
+) -> Layout:
+    """`make run`'s layout on the given ports, its endpoints file in `run_dir` (benches),
+    for a service sending at `send_rate` messages a second (0: no limit) without Redis."""
     return Layout(
         production=False,
         run_dir=run_dir,
@@ -180,7 +203,7 @@ def single_layout(port: int, rasa_port: int, action_url: str, run_dir: Path) -> 
         # As `make run` has them, unless a bench sets them to compare (bench/README.md).
         web_workers=count("WEB_WORKERS", 2),
         web_threads=count("WEB_THREADS", 8),
-        workers=count("WORKERS", 2),
+        workers=worker_count(None, send_rate),
         schedulers=1,
         rasa_host="127.0.0.1",
         rasa_port=rasa_port,

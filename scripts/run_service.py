@@ -4,8 +4,9 @@
     python -m scripts.run_service --production   # the production layout: make run-prod
     python -m scripts.run_service --production --procfile   # print it as a Procfile
 
-Development (`make run`): web, two workers, the scheduler, Rasa and its action server, on
-the embedded defaults (SQLite under var/, the dev phone in place of Twilio).
+Development (`make run`): web, one worker (two with REDIS_URL), the scheduler, Rasa and its
+action server, on the embedded defaults (SQLite under var/, the dev phone in place of
+Twilio).
 
 Production (`make run-prod`, docs/DEPLOY.md): PostgreSQL and Redis (required), gunicorn,
 WORKERS workers, RASA_REPLICAS Rasa replicas behind haproxy at RASA_URL, each with the
