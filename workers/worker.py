@@ -17,7 +17,7 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from sqlalchemy import Integer, bindparam, func, or_, select
+from sqlalchemy import Integer, bindparam, event, func, or_, select
 from sqlalchemy.orm import Session
 
 from models import Conversation, Direction, Message, MessageStatus, utcnow
@@ -25,7 +25,7 @@ from services import logs
 from services.casework import notifications
 from services.casework.notifications import BULK_PRIORITY
 from services.conversations import processing
-from services.messaging import leases, outbox
+from services.messaging import leases, outbox, wake
 from services.messaging.wake import WakeListener
 from services.operations import heartbeats
 from services.runtime import Runtime
@@ -135,9 +135,18 @@ class Worker:
         # came while it was drained, which its drain may have let go just before), bulk
         # beyond its threads, or more than one look returns. A drain that ends then looks
         # again at once; otherwise the look would find nothing new (new work wakes the
-        # worker by itself), and looking after every drain cost a look a message
+        # workers by itself: the web app's and scheduler's nudges, and this worker's own
+        # transactions below), and looking after every drain cost a look a message
         # (bench/README.md, "third session: what each change did").
         self.look_again = False
+        # A transaction of this worker's that wrote work its drain will not take up (an
+        # urgent message, other conversations made due: wake.note_new_work) wakes the loop
+        # as it commits, so the 999 guidance goes now, not at the next poll.
+        event.listen(rt.db.sessions, "after_commit", self._after_commit)
+
+    def _after_commit(self, session: Session) -> None:
+        if wake.take_new_work(session):
+            self.wakeups.set()
 
     def _drain(self, conversation_id: int) -> None:
         try:
@@ -238,6 +247,7 @@ class Worker:
             listener.close()
             self.urgent_pool.shutdown(wait=True, cancel_futures=True)
             self.pool.shutdown(wait=True, cancel_futures=True)
+            event.remove(self.rt.db.sessions, "after_commit", self._after_commit)
             # Only once no drain runs: until then its leases must not look abandoned.
             if self.presence is not None:
                 self.presence.close()

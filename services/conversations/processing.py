@@ -43,7 +43,7 @@ from services.conversations.replies import done, reply, victim_for
 from services.identity import dates, verification
 from services.language.phrases import normalise
 from services.language.texts import text
-from services.messaging import leases, outbox, phones, shapes
+from services.messaging import leases, outbox, phones, shapes, wake
 from services.messaging.rasa import BotAnswer, RasaUnavailable
 from services.messaging.retry import next_attempt
 from services.runtime import Runtime
@@ -370,6 +370,7 @@ def with_language_hint(body: str, victim: Victim | None) -> str:
 
 def _wake_waiting(session: Session) -> None:
     """Rasa is back: messages waiting out a backoff for it need not wait any longer."""
+    wake.note_new_work(session)  # other conversations' messages: a look must find them
     session.execute(
         update(Message)
         .where(

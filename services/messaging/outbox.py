@@ -32,7 +32,7 @@ from models import (
     utcnow,
 )
 from models.db import rows_updated
-from services.messaging import inbound, leases, phones
+from services.messaging import inbound, leases, phones, wake
 from services.messaging.ratelimit import RateLimiter
 from services.messaging.retry import next_attempt
 from services.messaging.segments import segments, split_body
@@ -89,6 +89,8 @@ def enqueue(
         session.flush()
         first = first or message
     assert first is not None
+    if priority <= URGENT:
+        wake.note_new_work(session)  # sent by a look, never by the conversation's drain
     return first
 
 

@@ -19,6 +19,7 @@ import threading
 import psycopg
 from psycopg.conninfo import make_conninfo
 from psycopg.rows import TupleRow
+from sqlalchemy.orm import Session
 
 from models.db import libpq_url
 
@@ -46,6 +47,24 @@ _QUICK: dict[str, int] = {
 }
 # How long a nudge waits for another thread's nudge to finish before leaving it to that one.
 _NUDGE_WAIT_SECONDS = 0.05
+
+
+# The key, in a session's `info`, of a transaction that wrote work no drain in hand takes up
+# by itself: an urgent message (only a worker's look sends those: outbox.claim_urgent), or
+# other conversations' messages made due. The worker that commits it looks for work at once
+# (workers.worker.Worker); a drain's own replies need no mark, since the drain goes on to
+# send them.
+NEW_WORK = "wake.new_work"
+
+
+def note_new_work(session: Session) -> None:
+    """Mark the session's transaction as one that wrote work a look must find."""
+    session.info[NEW_WORK] = True
+
+
+def take_new_work(session: Session) -> bool:
+    """Whether the session's committed transaction wrote such work; the mark is cleared."""
+    return bool(session.info.pop(NEW_WORK, False))
 
 
 def nudge(addr: tuple[str, int]) -> None:

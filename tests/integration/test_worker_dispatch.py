@@ -10,8 +10,9 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
-from models import Conversation, utcnow
-from services.messaging import leases
+from models import Author, Conversation, utcnow
+from services.conversations import processing
+from services.messaging import leases, outbox
 from services.runtime import Runtime
 from services.settings import Settings
 from tests.support.factories import inbound_form, signed_post
@@ -155,3 +156,44 @@ def test_bulk_beyond_its_threads_is_started_as_threads_free_up(
     release.set()
     worker.pool.shutdown(wait=True)
     assert worker.wakeups.is_set(), "the rest of the burst must start as soon as a thread frees"
+
+
+def test_work_a_drain_will_not_take_up_wakes_its_worker_as_it_commits(
+    client: FlaskClient, settings: Settings, rt: Runtime
+) -> None:
+    """An urgent message (999 guidance) is sent only by a look, never by the conversation's
+    drain: written by a worker, it must not wait for the next poll."""
+    _message(client, settings, "+447700900541")
+    worker = Worker(rt)
+    with rt.db.session() as session:
+        conversation = session.scalars(select(Conversation)).one()
+        outbox.enqueue(session, conversation, "Thank you.", Author.BOT)  # the drain sends it
+    assert not worker.wakeups.is_set(), "a drain's own reply needs no look"
+    with rt.db.session() as session:
+        conversation = session.scalars(select(Conversation)).one()
+        outbox.enqueue(session, conversation, "Call 999.", Author.SYSTEM, priority=outbox.URGENT)
+        assert not worker.wakeups.is_set(), "not before it is committed: a look would miss it"
+    assert worker.wakeups.is_set()
+    worker.wakeups.clear()
+    with rt.db.session() as session:
+        processing._wake_waiting(session)  # Rasa is back: other conversations' messages due
+    assert worker.wakeups.is_set()
+
+
+def test_dispatch_passes_over_a_conversation_another_live_worker_holds(
+    client: FlaskClient, settings: Settings, rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _message(client, settings, "+447700900551")
+    monkeypatch.setattr(worker_module.processing, "drain", lambda *_: None)
+    with rt.db.session() as session:
+        session.execute(
+            update(Conversation).values(
+                lease_owner=leases.new_owner(), lease_until=utcnow() + dt.timedelta(minutes=5)
+            )
+        )
+    worker = Worker(rt)
+    assert worker.dispatch() == 0, "another live worker is draining it"
+    with rt.db.session() as session:
+        session.execute(update(Conversation).values(lease_owner=None, lease_until=None))
+    assert worker.dispatch() == 1
+    worker.pool.shutdown(wait=True)
