@@ -145,7 +145,11 @@ def web_and_worker(work: Path, database_url: str, rate: float) -> Iterator[str]:
         env.pop(name, None)
     commands = layout.commands(
         layout.single_layout(
-            port, free_port(), f"http://127.0.0.1:{free_port()}/webhook", work / "unused", rate
+            port,
+            free_port(),
+            f"http://127.0.0.1:{free_port()}/webhook",
+            work / "unused",
+            send_rate=rate,
         )
     )
     web = Process("web", shlex.split(commands["web"]), env, work)

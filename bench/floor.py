@@ -112,7 +112,9 @@ def measure_floor(rounds: int, senders: int, pause: float) -> Floor:
     """Start gunicorn on the empty app, send the bursts, stop it. BenchError when gunicorn
     does not start."""
     port = free_port()
-    plan = layout.single_layout(port, free_port(), "http://127.0.0.1:9/webhook", Path("."))
+    plan = layout.single_layout(
+        port, free_port(), "http://127.0.0.1:9/webhook", Path("."), send_rate=0.0
+    )
     command = [
         str(APP_PY.parent / "gunicorn"),
         "--workers",

@@ -262,7 +262,8 @@ def running_stack(work: Path, database_url: str) -> Iterator[Stack]:
         # The endpoints file written above is the layout's own (run_dir/endpoints.yml).
         commands = layout.commands(
             dataclasses.replace(
-                layout.single_layout(port, rasa_port, f"{action_url}/webhook", work),
+                # SEND_RATE_PER_SECOND is 0 here (above): nothing to pace, so two workers.
+                layout.single_layout(port, rasa_port, f"{action_url}/webhook", work, send_rate=0.0),
                 standin_port=twilio_port,
             )
         )
@@ -1081,7 +1082,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def worker_names(names: Iterable[str]) -> list[str]:
     """The worker processes among `names` (scripts/layout.commands: "worker", or "worker1"
-    and on when WORKERS asks for more than one; one, as `make run` has it, by default)."""
+    and on when there are more than one: scripts.layout.worker_count)."""
     return sorted(name for name in names if name.startswith("worker"))
 
 

@@ -191,10 +191,11 @@ def commands(plan: Layout) -> dict[str, str]:
 
 
 def single_layout(
-    port: int, rasa_port: int, action_url: str, run_dir: Path, send_rate: float = 0.0
+    port: int, rasa_port: int, action_url: str, run_dir: Path, *, send_rate: float
 ) -> Layout:
     """`make run`'s layout on the given ports, its endpoints file in `run_dir` (benches),
-    for a service sending at `send_rate` messages a second (0: no limit) without Redis."""
+    for a service sending at `send_rate` messages a second (its SEND_RATE_PER_SECOND; 0: no
+    limit) without Redis: the number of workers depends on it (`worker_count`)."""
     return Layout(
         production=False,
         run_dir=run_dir,
