@@ -297,7 +297,10 @@ def finish_processing(
     retrying is over or the answer leaves the victim with nothing, a holding reply and a
     handoff."""
     settings = rt.settings
-    message = session.get_one(Message, request.message_id)
+    # With its conversation: every answer needs it (one query, not two).
+    message = session.get_one(
+        Message, request.message_id, options=[joinedload(Message.conversation)]
+    )
     if message.status is not MessageStatus.RECEIVED:
         return
     conversation = message.conversation
