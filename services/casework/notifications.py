@@ -600,6 +600,10 @@ def settle(session: Session, message: Message) -> None:
     goes again, once, by SMS to the same phone. One that still fails opens a high-priority
     handoff, so that an officer tells the victim another way.
     """
+    if message.author is not Author.SYSTEM:
+        # Only the service's own messages carry notifications (`_enqueue`); the assistant's
+        # and officers' replies never do, and are most of what is sent: no query for them.
+        return
     # A text sent in parts is the notification's through its first part: a later part that
     # fails fails the notification too.
     first_id = message.part_of_id or message.id
