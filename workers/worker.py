@@ -44,7 +44,7 @@ DUE_LIMIT = 500
 URGENT_THREADS = 2
 
 
-# Built once (the worker looks for work after every drain): the time and the limit are
+# Built once (the worker looks for work at every wake-up): the time and the limit are
 # parameters. Each conversation comes with its lease, so that a worker passes over those
 # another live worker is draining (`due_conversations`).
 _DUE_CONVERSATIONS = (
