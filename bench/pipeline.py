@@ -262,8 +262,14 @@ def running_stack(work: Path, database_url: str) -> Iterator[Stack]:
         # The endpoints file written above is the layout's own (run_dir/endpoints.yml).
         commands = layout.commands(
             dataclasses.replace(
-                # SEND_RATE_PER_SECOND is 0 here (above): nothing to pace, so two workers.
-                layout.single_layout(port, rasa_port, f"{action_url}/webhook", work, send_rate=0.0),
+                layout.single_layout(
+                    port,
+                    rasa_port,
+                    f"{action_url}/webhook",
+                    work,
+                    # The rate its processes get (above): it decides how many workers.
+                    send_rate=float(env["SEND_RATE_PER_SECOND"]),
+                ),
                 standin_port=twilio_port,
             )
         )
