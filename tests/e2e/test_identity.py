@@ -14,6 +14,7 @@ a current identity check").
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -37,6 +38,8 @@ pytestmark = pytest.mark.e2e
 MEGAN = "+447700900611"
 GWEN = "+447700900612"
 CASE = "CR-E2E-ID"
+# A uuid as Rasa and we write them (model ids, sender ids): 32 hex digits.
+HEX_ID = re.compile(r"[0-9a-f]{32}")
 NEWS = "We have spoken to a witness."
 NEWS_CY = "Rydym wedi siarad â thyst."
 
@@ -137,9 +140,9 @@ def test_the_date_of_birth_never_reaches_storage_the_console_or_rasa(
     assert not any(f in body for f in forms for body in stored)
     in_rasa = tracker_strings(rasa_stack, rt, phone)
     assert in_rasa and "[date of birth given]" in " ".join(in_rasa)
-    # Which strings, said in the failure: a clean-clone run once failed here (stop 20) and
-    # the next must show what reached Rasa and in which event.
-    leaked = [s for s in in_rasa if any(w in s.lower() for w in words)]
+    # Ids are not text: Rasa stamps every event with its model's id, a random uuid, and one
+    # trained model's id held "1984" (61b3f19842e1...): every case failed in that clone.
+    leaked = [s for s in in_rasa if not HEX_ID.fullmatch(s) and any(w in s.lower() for w in words)]
     assert not leaked, f"a date reached Rasa: {leaked}"
     # The officer's view of the conversation.
     signed_in(client, rt, "huw", OfficerRole.SUPERVISOR)
