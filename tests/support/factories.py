@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -91,3 +92,10 @@ def signed_post(client: FlaskClient, settings: Settings, path: str, form: dict[s
         settings.public_base_url + path, form
     )
     return client.post(path, data=form, headers={"X-Twilio-Signature": signature})
+
+
+def mentions(text: str, token: str) -> bool:
+    """Whether `token` stands in `text` as a token of its own, not inside a longer run of
+    letters and digits: a random id or CSRF token may hold "1984" by chance (one trained
+    model's id did, and failed a whole clone's run), and that is not a date of birth."""
+    return re.search(rf"(?<![0-9A-Za-z]){re.escape(token)}(?![0-9A-Za-z])", text) is not None
