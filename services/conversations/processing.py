@@ -19,7 +19,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, case, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from models import (
@@ -96,6 +96,27 @@ _NEXT_INBOUND = (
     .order_by(Message.id)
     .limit(1)
     # Routing needs the conversation and its victim: one query instead of three.
+    .options(joinedload(Message.conversation).joinedload(Conversation.victim))
+)
+# The conversation's next step in one query, not two (outbox.start_send's, then
+# _NEXT_INBOUND's): its first unsent message in the outbox's order, else its oldest waiting
+# inbound message. Replies go out before the next message is read, as they always did.
+_OUTBOUND_FIRST = Message.direction == Direction.OUTBOUND
+_NEXT_WORK = (
+    select(Message)
+    .where(
+        Message.conversation_id == bindparam("conversation_id"),
+        or_(
+            outbox.UNSENT,
+            (Message.direction == Direction.INBOUND) & (Message.status == MessageStatus.RECEIVED),
+        ),
+    )
+    .order_by(
+        case((_OUTBOUND_FIRST, 0), else_=1),
+        # Inbound messages by arrival alone, whatever else their rows hold.
+        *(case((_OUTBOUND_FIRST, key), else_=Message.id) for key in outbox.SEND_ORDER),
+    )
+    .limit(1)
     .options(joinedload(Message.conversation).joinedload(Conversation.victim))
 )
 _ANY_BOT_REPLY = (
@@ -243,15 +264,16 @@ def for_rasa(body: str, today: dt.date) -> str:
 
 
 def start_processing(
-    session: Session, conversation_id: int, settings: Settings
+    session: Session, conversation_id: int, settings: Settings, oldest: Message | None = None
 ) -> BotRequest | str | None:
     """Deal with the oldest waiting message as far as the database allows.
 
     Returns HANDLED when it needed no bot (a keyword, an unregistered number, ...), what to
     ask Rasa otherwise, or None when no message is due (none waits, or the oldest is
-    waiting out a backoff: later ones wait behind it, in order).
+    waiting out a backoff: later ones wait behind it, in order). `oldest`: that message,
+    with its conversation and victim loaded, when the caller has looked it up already.
     """
-    message = _next_inbound(session, conversation_id)
+    message = oldest if oldest is not None else _next_inbound(session, conversation_id)
     if message is None or (message.next_attempt_at and message.next_attempt_at > utcnow()):
         return None
     conversation = message.conversation
@@ -408,6 +430,20 @@ def send_urgent(rt: Runtime, message_id: int, owner: str) -> None:
 _QUICK_STEPS_PER_TRANSACTION = 20
 
 
+def _take_next(
+    session: Session, rt: Runtime, conversation_id: int
+) -> outbox.Submission | BotRequest | str | None:
+    """outbox.start_send, or else start_processing, from one look at the conversation."""
+    head = session.scalar(_NEXT_WORK, {"conversation_id": conversation_id})
+    if head is None:
+        return None
+    if head.direction is Direction.INBOUND:
+        return start_processing(session, conversation_id, rt.settings, head)
+    step = outbox.start_head(session, head, notifications.settle)
+    # Its first unsent message waits out a backoff: the victim's messages need not wait too.
+    return step or start_processing(session, conversation_id, rt.settings)
+
+
 def _next_step(
     session: Session, rt: Runtime, conversation_id: int, owner: str
 ) -> outbox.Submission | BotRequest | str | None:
@@ -418,9 +454,7 @@ def _next_step(
     and the caller commits before going on. None, with the lease let go, when nothing is due.
     """
     for _ in range(_QUICK_STEPS_PER_TRANSACTION):
-        step = outbox.start_send(
-            session, conversation_id, notifications.settle
-        ) or start_processing(session, conversation_id, rt.settings)
+        step = _take_next(session, rt, conversation_id)
         if step is None:
             leases.release(session, conversation_id, owner)
             return None

@@ -104,19 +104,24 @@ def parts(session: Session, first: Message) -> list[Message]:
     ]
 
 
+# A conversation's messages waiting to be sent through its lease, and the order they go in.
+# Urgent messages are claimed one by one, never through the lease (`claim_urgent`). A text's
+# later parts go straight after its first, whatever was written meanwhile. Shared with the
+# worker's one look at a conversation's next step (processing._NEXT_WORK), so that both
+# always agree on which message is first.
+UNSENT = and_(
+    Message.direction == Direction.OUTBOUND,
+    Message.status.in_([MessageStatus.PENDING, MessageStatus.SUBMITTING]),
+    Message.priority > URGENT,
+)
+SEND_ORDER = (Message.priority, func.coalesce(Message.part_of_id, Message.id), Message.id)
+
 # Built once: building a statement per call cost more CPU than running it (bench/README.md,
 # "Profile"); the worker runs these for every step.
 _NEXT_DUE = (
     select(Message)
-    .where(
-        Message.conversation_id == bindparam("conversation_id"),
-        Message.direction == Direction.OUTBOUND,
-        Message.status.in_([MessageStatus.PENDING, MessageStatus.SUBMITTING]),
-        # Urgent messages are claimed one by one, never through the lease.
-        Message.priority > URGENT,
-    )
-    # A text's later parts go straight after its first, whatever was written meanwhile.
-    .order_by(Message.priority, func.coalesce(Message.part_of_id, Message.id), Message.id)
+    .where(Message.conversation_id == bindparam("conversation_id"), UNSENT)
+    .order_by(*SEND_ORDER)
     .limit(1)
     .options(joinedload(Message.conversation))
 )
@@ -124,7 +129,11 @@ _NEXT_DUE = (
 
 def next_due(session: Session, conversation_id: int) -> Message | None:
     """The conversation's first unsent message, if it is due; later ones wait behind it."""
-    head = session.scalar(_NEXT_DUE, {"conversation_id": conversation_id})
+    return _due(session.scalar(_NEXT_DUE, {"conversation_id": conversation_id}))
+
+
+def _due(head: Message | None) -> Message | None:
+    """`head`, the conversation's first unsent message, if it may be sent now."""
     if head is None:
         return None
     if head.status is MessageStatus.SUBMITTING:
@@ -198,7 +207,18 @@ def start_send(
     Returns what to send, SUPPRESSED when the message was dropped for an opt-out (and
     `on_settled` told), or None when nothing is due.
     """
-    message = next_due(session, conversation_id)
+    return start_head(
+        session, session.scalar(_NEXT_DUE, {"conversation_id": conversation_id}), on_settled
+    )
+
+
+def start_head(
+    session: Session, head: Message | None, on_settled: OnSettled
+) -> Submission | str | None:
+    """start_send, given the conversation's first unsent message (UNSENT, in SEND_ORDER,
+    its conversation loaded) by a caller that looked it up already; None when it waits
+    out a backoff, or there is none."""
+    message = _due(head)
     if message is None:
         return None
     return _begin(session, message, on_settled)

@@ -1,0 +1,148 @@
+"""A conversation's next step, found by one query (processing._take_next): its first unsent
+message in the outbox's order, else its oldest waiting inbound message, with the same
+answers as asking the outbox and then the inbound side apart, as the worker did before."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import event, select, update
+
+from models import Author, Conversation, Direction, Message, MessageStatus, utcnow
+from services.conversations import processing
+from services.messaging import outbox
+from services.runtime import Runtime
+from services.settings import Settings
+from tests.support.factories import inbound_form, new_case, new_victim, signed_post
+
+# Both databases: the order is a CASE in SQL, and each dialect must sort it alike.
+pytestmark = pytest.mark.both_databases
+
+MEGAN = "+447700900641"
+
+
+@pytest.fixture
+def conversation_id(
+    client: FlaskClient, auth: dict[str, str], settings: Settings, rt: Runtime
+) -> int:
+    """Megan, registered, with "hello" waiting to be processed."""
+    new_victim(client, auth, new_case(client, auth), phone=MEGAN, language="en")
+    form = inbound_form(MEGAN, "hello")
+    assert signed_post(client, settings, "/twilio/messages", form).status_code == 200
+    with rt.db.session() as session:
+        found = session.scalar(select(Conversation.id).where(Conversation.address == MEGAN))
+    assert found is not None
+    return found
+
+
+@contextmanager
+def _selects(rt: Runtime) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append(statement)
+
+    event.listen(rt.db.engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(rt.db.engine, "before_cursor_execute", count)
+
+
+def _write(rt: Runtime, conversation_id: int, body: str, **values: object) -> int:
+    with rt.db.session() as session:
+        conversation = session.get_one(Conversation, conversation_id)
+        message = outbox.enqueue(session, conversation, body, Author.OFFICER)
+        for name, value in values.items():
+            setattr(message, name, value)
+        return message.id
+
+
+def _step(
+    rt: Runtime, conversation_id: int
+) -> outbox.Submission | processing.BotRequest | str | None:
+    with rt.db.session() as session:
+        return processing._take_next(session, rt, conversation_id)
+
+
+def test_the_waiting_message_is_found_by_one_query(rt: Runtime, conversation_id: int) -> None:
+    with _selects(rt) as selects, rt.db.session() as session:
+        step = processing._take_next(session, rt, conversation_id)
+        assert isinstance(step, processing.BotRequest) and step.body == "hello"
+    # One for the step; then what processing "hello" asks itself: the victim, linked to the
+    # conversation at its first message; the repeat check; an open survey. Before, the
+    # outbox was asked apart first: five.
+    assert len(selects) == 4, "\n".join(selects)
+
+
+def test_replies_go_before_the_next_message_is_read(rt: Runtime, conversation_id: int) -> None:
+    first = _write(rt, conversation_id, "An officer will call you today.")
+    _write(rt, conversation_id, "Ffoniwch 999 mewn argyfwng.")
+    step = _step(rt, conversation_id)
+    assert isinstance(step, outbox.Submission) and step.message_id == first
+    assert not step.reconcile
+
+
+def test_a_bulk_message_waits_behind_a_reply_written_after_it(
+    rt: Runtime, conversation_id: int
+) -> None:
+    _write(rt, conversation_id, "Your case update.", priority=1)
+    reply = _write(rt, conversation_id, "We have your message.")
+    step = _step(rt, conversation_id)
+    assert isinstance(step, outbox.Submission) and step.message_id == reply
+
+
+def test_a_long_texts_later_parts_go_straight_after_its_first(
+    rt: Runtime, conversation_id: int
+) -> None:
+    long = " ".join(["word"] * 500)  # 2,499 characters: two parts
+    first = _write(rt, conversation_id, long)
+    _write(rt, conversation_id, "Another message, written after it.")
+    with rt.db.session() as session:
+        later = session.scalar(select(Message.id).where(Message.part_of_id == first))
+        session.execute(
+            update(Message).where(Message.id == first).values(status=MessageStatus.SENT)
+        )
+    step = _step(rt, conversation_id)
+    assert isinstance(step, outbox.Submission) and step.message_id == later
+
+
+def test_a_send_left_mid_request_is_asked_about_before_it_goes_again(
+    rt: Runtime, conversation_id: int
+) -> None:
+    left = _write(
+        rt, conversation_id, "An officer will call you today.", status=MessageStatus.SUBMITTING
+    )
+    step = _step(rt, conversation_id)
+    assert isinstance(step, outbox.Submission) and step.message_id == left and step.reconcile
+
+
+def test_a_reply_waiting_out_a_backoff_does_not_hold_up_the_victims_message(
+    rt: Runtime, conversation_id: int
+) -> None:
+    later = utcnow() + dt.timedelta(minutes=5)
+    _write(rt, conversation_id, "An officer will call you today.", next_attempt_at=later)
+    step = _step(rt, conversation_id)
+    assert isinstance(step, processing.BotRequest) and step.body == "hello"
+
+
+def test_urgent_messages_are_never_the_leases_step(rt: Runtime, conversation_id: int) -> None:
+    _write(rt, conversation_id, "Call 999 now.", priority=outbox.URGENT)
+    step = _step(rt, conversation_id)
+    assert isinstance(step, processing.BotRequest) and step.body == "hello"
+
+
+def test_nothing_due_is_none(rt: Runtime, conversation_id: int) -> None:
+    with rt.db.session() as session:
+        session.execute(
+            update(Message)
+            .where(Message.direction == Direction.INBOUND)
+            .values(status=MessageStatus.PROCESSED)
+        )
+    _write(rt, conversation_id, "Sent already.", status=MessageStatus.SENT)
+    assert _step(rt, conversation_id) is None
