@@ -16,8 +16,9 @@ import signal
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 
-from sqlalchemy import Integer, bindparam, event, func, or_, select
+from sqlalchemy import Integer, bindparam, case, event, func, or_, select
 from sqlalchemy.orm import Session
 
 from models import Conversation, Direction, Message, MessageStatus, utcnow
@@ -46,11 +47,17 @@ URGENT_THREADS = 2
 
 # Built once (the worker looks for work at every wake-up): the time and the limit are
 # parameters. Each conversation comes with its lease, so that a worker passes over those
-# another live worker is draining (`due_conversations`).
+# another live worker is draining (`due_conversations`). Urgent messages are counted too,
+# though never drained through the lease (outbox.claim_urgent): `most_urgent` tells the
+# worker when to ask outbox.due_urgent for them, so that a look is one query, not two, on
+# the nearly every look that finds none (bench/README.md, "fourth session").
+_PRIORITY = func.min(case((Message.priority > outbox.URGENT, Message.priority)))
+_MOST_URGENT = func.min(Message.priority)
 _DUE_CONVERSATIONS = (
     select(
         Message.conversation_id,
-        func.min(Message.priority),
+        _PRIORITY,
+        _MOST_URGENT,
         Conversation.lease_owner,
         Conversation.lease_until,
     )
@@ -60,20 +67,37 @@ _DUE_CONVERSATIONS = (
             (Message.direction == Direction.INBOUND)
             & (Message.status == MessageStatus.RECEIVED)
             & (Message.next_attempt_at <= bindparam("now")),
+            # Urgent ones included: outbox.due_urgent's rows are a subset of these two.
             (Message.direction == Direction.OUTBOUND)
             & (Message.status == MessageStatus.PENDING)
-            & (Message.next_attempt_at <= bindparam("now"))
-            & (Message.priority > outbox.URGENT),
-            # Left mid-send by a worker that may have died; the lease tells.
+            & (Message.next_attempt_at <= bindparam("now")),
+            # Left mid-send by a worker that may have died; the lease (or claim) tells.
             (Message.direction == Direction.OUTBOUND)
-            & (Message.status == MessageStatus.SUBMITTING)
-            & (Message.priority > outbox.URGENT),
+            & (Message.status == MessageStatus.SUBMITTING),
         )
     )
     .group_by(Message.conversation_id, Conversation.lease_owner, Conversation.lease_until)
-    .order_by(func.min(Message.priority), Message.conversation_id)
+    # Conversations with an urgent message first, so that a full look never cuts them off.
+    .order_by(_MOST_URGENT, Message.conversation_id)
     .limit(bindparam("limit", type_=Integer))
 )
+
+# How long a worker takes another for alive, once the database showed it so, before asking
+# again (seconds). Only ever a delay: a worker that died meanwhile has its conversations
+# taken over up to this much later (its leases run out after LEASE_SECONDS anyway); a dead
+# verdict is never remembered, since a worker whose presence lock dropped takes it again.
+ALIVE_SECONDS = POLL_SECONDS
+
+
+@dataclass
+class Look:
+    """What one look for work found."""
+
+    # (conversation id, the most urgent priority of its due messages, replies (0) first);
+    # only conversations with work the lease drains.
+    due: list[tuple[int, int]]
+    cut: bool  # the look stopped at its limit: more may be due
+    urgent: bool  # an urgent message may be waiting: ask outbox.due_urgent
 
 
 def due_conversations(
@@ -89,23 +113,41 @@ def due_conversations(
     workers sent half as fast as one (bench/README.md, "Worker processes"). Only a hint: the
     lease (leases.claim) still decides who drains a conversation.
     """
-    return _look(session, limit, owner)[0]
+    return look(session, limit, owner).due
 
 
-def _look(session: Session, limit: int, owner: str | None) -> tuple[list[tuple[int, int]], bool]:
-    """due_conversations, and whether the look stopped at `limit` (more may be due)."""
+def look(
+    session: Session,
+    limit: int = DUE_LIMIT,
+    owner: str | None = None,
+    alive: dict[str, float] | None = None,
+) -> Look:
+    """due_conversations, whether the look was cut at `limit`, and whether urgent messages
+    may be due. `alive`: owners found alive, with the time.monotonic() until which to take
+    them so (ALIVE_SECONDS), kept by the caller from look to look and updated here."""
     now = utcnow()
     rows = session.execute(_DUE_CONVERSATIONS, {"now": now, "limit": limit}).all()
-    dead: dict[str, bool] = {}
+    clock = time.monotonic()
+    known = alive if alive is not None else {}
+    for gone in [holder for holder, until in known.items() if until <= clock]:
+        del known[gone]
+    dead: set[str] = set()  # asked once per look
     due = []
-    for conversation_id, priority, holder, until in rows:
+    urgent = False
+    for conversation_id, priority, most_urgent, holder, until in rows:
+        urgent = urgent or most_urgent <= outbox.URGENT
+        if priority is None:
+            continue  # only urgent messages: claimed one by one, never drained
         if owner is not None and holder not in (None, owner) and until is not None and until >= now:
+            if holder not in known and holder not in dead:
+                if leases.owner_is_dead(session, holder):
+                    dead.add(holder)
+                else:
+                    known[holder] = clock + ALIVE_SECONDS
             if holder not in dead:
-                dead[holder] = leases.owner_is_dead(session, holder)
-            if not dead[holder]:
-                continue
+                continue  # alive: that worker is draining it
         due.append((conversation_id, priority))
-    return due, len(rows) >= limit
+    return Look(due, len(rows) >= limit, urgent)
 
 
 class Worker:
@@ -125,6 +167,8 @@ class Worker:
         self.inflight: set[int] = set()
         self.bulk_inflight: set[int] = set()
         self.bulk_slots = max(1, rt.settings.worker_threads - RESERVED_FOR_REPLIES)
+        # Other workers found alive, and until when to take them so (`look`, ALIVE_SECONDS).
+        self.alive: dict[str, float] = {}
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         # Set by a wake-up from another process (WakeListener), by a drain that ends while
@@ -186,8 +230,9 @@ class Worker:
             # Before the look: a drain that ends during it sees the flag this look sets.
             self.look_again = False
         with self.rt.db.session() as session:
-            urgent = outbox.due_urgent(session)
-            due, cut = _look(session, DUE_LIMIT, self.owner)
+            found = look(session, DUE_LIMIT, self.owner, self.alive)
+            urgent = outbox.due_urgent(session) if found.urgent else []
+        due, cut = found.due, found.cut
         if cut:
             with self.lock:
                 self.look_again = True  # more may be due than this look returned

@@ -8,9 +8,10 @@ import threading
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
 
-from models import Author, Conversation, utcnow
+from models import Author, Conversation, Direction, Message, MessageStatus, utcnow
 from services.conversations import processing
 from services.messaging import leases, outbox
 from services.runtime import Runtime
@@ -197,3 +198,115 @@ def test_dispatch_passes_over_a_conversation_another_live_worker_holds(
         session.execute(update(Conversation).values(lease_owner=None, lease_until=None))
     assert worker.dispatch() == 1
     worker.pool.shutdown(wait=True)
+
+
+def test_a_look_is_one_query_and_still_starts_every_urgent_message(
+    client: FlaskClient, settings: Settings, rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Urgent messages (999 guidance) were asked for apart at every look, which nearly always
+    found none: the look counts them now, and asks for them only when it saw one. Every one
+    must still be started, a claim run out mid-send included."""
+    _message(client, settings, "+447700900561")  # "hi": work for the lease, nothing urgent
+    monkeypatch.setattr(worker_module.processing, "drain", lambda *_: None)
+    sent: list[int] = []
+    monkeypatch.setattr(
+        worker_module.processing,
+        "send_urgent",
+        lambda _rt, message_id, _owner: sent.append(message_id),
+    )
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    worker = Worker(rt)
+    event.listen(rt.db.engine, "before_cursor_execute", count)
+    try:
+        assert worker.dispatch() == 1
+        assert len(statements) == 1, statements  # the look alone
+        with rt.db.session() as session:
+            conversation = session.scalars(select(Conversation)).one()
+            urgent = outbox.enqueue(
+                session, conversation, "Call 999.", Author.SYSTEM, priority=outbox.URGENT
+            ).id
+        worker.pool.shutdown(wait=True)
+        worker.pool = worker_module.ThreadPoolExecutor(1)
+        statements.clear()
+        assert worker.dispatch() == 2  # the conversation again, and its urgent message
+        worker.urgent_pool.shutdown(wait=True)
+        assert sent == [urgent]
+        assert len(statements) == 2, statements  # the look, then outbox.due_urgent
+    finally:
+        event.remove(rt.db.engine, "before_cursor_execute", count)
+    worker.pool.shutdown(wait=True)
+
+    # Only urgent work left, left mid-send by a claim that ran out: found, and never drained.
+    with rt.db.session() as session:
+        session.execute(
+            update(Message)
+            .where(Message.direction == Direction.INBOUND)
+            .values(status=MessageStatus.PROCESSED)
+        )
+        session.execute(
+            update(Message)
+            .where(Message.id == urgent)
+            .values(
+                status=MessageStatus.SUBMITTING,
+                claim_owner="gone-host:1:x:0",
+                claim_until=utcnow() - dt.timedelta(seconds=1),
+            )
+        )
+        found = worker_module.look(session)
+    assert found.urgent and found.due == []
+    sent.clear()
+    worker = Worker(rt)
+    worker.urgent_inflight.clear()
+    assert worker.dispatch() == 1
+    worker.urgent_pool.shutdown(wait=True)
+    assert sent == [urgent]
+
+
+def test_a_live_worker_is_asked_after_once_a_second_and_a_dead_one_every_look(
+    client: FlaskClient, settings: Settings, rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whether the worker holding a lease lives was asked at every look; it is taken for
+    alive for ALIVE_SECONDS once shown so. Dead is never remembered: a worker whose presence
+    lock dropped takes it again."""
+    _message(client, settings, "+447700900571")
+    _message(client, settings, "+447700900572")
+    exited = subprocess.Popen(["true"])  # noqa: S607 - only its pid, once it has exited
+    exited.wait()
+    other = leases.new_owner()  # alive: this process's pid
+    dead = f"elsewhere:{exited.pid}:{leases.pid_namespace()}:0badf00d"
+    until = utcnow() + dt.timedelta(minutes=5)
+    with rt.db.session() as session:
+        first, second = session.scalars(select(Conversation.id).order_by(Conversation.id))
+        session.execute(
+            update(Conversation)
+            .where(Conversation.id == first)
+            .values(lease_owner=other, lease_until=until)
+        )
+        session.execute(
+            update(Conversation)
+            .where(Conversation.id == second)
+            .values(lease_owner=dead, lease_until=until)
+        )
+    asked: list[str] = []
+    real = leases.owner_is_dead
+
+    def owner_is_dead(session: Session, owner: str) -> bool:
+        asked.append(owner)
+        return real(session, owner)
+
+    monkeypatch.setattr(worker_module.leases, "owner_is_dead", owner_is_dead)
+    me = leases.new_owner()
+    alive: dict[str, float] = {}
+    with rt.db.session() as session:
+        for _ in range(3):
+            assert worker_module.look(session, owner=me, alive=alive).due == [(second, 0)]
+    assert asked.count(other) == 1
+    assert asked.count(dead) == 3
+    alive[other] = 0.0  # its second has passed
+    with rt.db.session() as session:
+        assert worker_module.look(session, owner=me, alive=alive).due == [(second, 0)]
+    assert asked.count(other) == 2
