@@ -607,12 +607,14 @@ def settle(session: Session, message: Message) -> None:
     # A text sent in parts is the notification's through its first part: a later part that
     # fails fails the notification too.
     first_id = message.part_of_id or message.id
+    if message.status not in NOT_DELIVERED:
+        # Sent, or suppressed: one UPDATE, no load (`Notification.following`).
+        following = Notification.following(first_id, message)
+        if following is not None:
+            session.execute(following)
+        return
     notification = session.scalar(_CARRIED_BY, {"message_id": first_id})
     if notification is None:
-        return
-    failed = message.status in NOT_DELIVERED
-    if not failed:
-        notification.follow(message)
         return
     conversation = message.conversation
     if (

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from models import (
     Author,
@@ -322,3 +322,54 @@ def test_sent_through_the_dev_phone_within_the_code(
     assert [n["status"] for n in listed] == ["sent", "sent"]
     assert all(n["sent_at"] is not None for n in listed)
     assert [n["within_code"] for n in listed] == [None, True]  # a welcome has no limit
+
+
+def test_a_sent_notification_is_settled_by_one_update_and_a_loaded_one_follows_it(
+    client: FlaskClient, auth: dict[str, str], rt: Runtime
+) -> None:
+    """The outbox settles a notification at every send: one UPDATE, not a load and a flush.
+    A notification the session holds already must show its new status all the same."""
+    case_ref = new_case(client, auth)
+    new_victim(client, auth, case_ref, quiet_hours=NO_QUIET_HOURS)
+    assert notifications.hand_over_due(rt.db) == 1
+    [welcome] = _outbound(rt)
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement.split()[0].upper())
+
+    with rt.db.session() as session:
+        message = session.get_one(Message, welcome.id)
+        message.status = MessageStatus.ACCEPTED
+        session.flush()
+        event.listen(rt.db.engine, "before_cursor_execute", count)
+        try:
+            notifications.settle(session, message)
+        finally:
+            event.remove(rt.db.engine, "before_cursor_execute", count)
+    assert statements == ["UPDATE"]
+    [sent] = client.get(f"/api/cases/{case_ref}/notifications", headers=auth).get_json()
+    assert sent["status"] == "sent" and sent["sent_at"] is not None
+
+    with rt.db.session() as session:
+        loaded = session.scalars(select(Notification)).one()
+        loaded.status = NotificationStatus.QUEUED
+        session.flush()
+        message = session.get_one(Message, welcome.id)
+        message.status = MessageStatus.SUPPRESSED
+        message.error_message = "not sent: the recipient has opted out"
+        notifications.settle(session, message)
+        assert loaded.status is NotificationStatus.SUPPRESSED  # without a refresh
+        assert loaded.status_reason == "not sent: the recipient has opted out"
+    # A status that settles nothing asks nothing.
+    statements.clear()
+    with rt.db.session() as session:
+        message = session.get_one(Message, welcome.id)
+        message.status = MessageStatus.DELIVERED
+        session.flush()
+        event.listen(rt.db.engine, "before_cursor_execute", count)
+        try:
+            notifications.settle(session, message)
+        finally:
+            event.remove(rt.db.engine, "before_cursor_execute", count)
+    assert statements == []
