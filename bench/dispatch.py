@@ -32,8 +32,12 @@ from pathlib import Path
 import requests
 from sqlalchemy import func, insert, select
 
+from bench import lean_twilio
 from bench.pipeline import (
     NOT_INHERITED,
+    TWILIO,
+    WEBHOOK_PATH,
+    Signer,
     free_port,
     fresh_database,
     measure,
@@ -58,6 +62,7 @@ from models.db import Database
 from models.migrate import upgrade
 from scripts import layout
 from services.casework import notifications
+from services.settings import DEV_ACCOUNT_SID, DEV_AUTH_TOKEN
 from tests.support.processes import Process, base_env
 
 FIRST = 447700900000  # Ofcom's drama range: +447700900000 to +447700900999, nothing else.
@@ -129,13 +134,17 @@ def outstanding(db: Database) -> int:
 
 @contextlib.contextmanager
 def web_and_worker(work: Path, database_url: str, rate: float) -> Iterator[str]:
-    port, wake = free_port(), free_port(socket.SOCK_DGRAM)
+    """The web app and its workers as `make run` starts them, sending to Twilio's lean
+    stand-in (bench/lean_twilio.py) in a process of its own, with its status callbacks off:
+    only the sending side is measured, and the stand-in's CPU is not the web app's."""
+    port, twilio_port, wake = free_port(), free_port(), free_port(socket.SOCK_DGRAM)
     base = f"http://127.0.0.1:{port}"
+    twilio_url = f"http://127.0.0.1:{twilio_port}"
     env = base_env(
         DATABASE_URL=database_url,
         PORT=str(port),
         PUBLIC_BASE_URL=base,
-        TWILIO_API_BASE_URL=f"{base}/devphone",
+        TWILIO_API_BASE_URL=f"{twilio_url}/devphone",
         API_TOKEN="bench-dispatch",
         SECRET_KEY="bench-dispatch",
         WORKER_WAKE_ADDR=f"127.0.0.1:{wake}",
@@ -143,6 +152,13 @@ def web_and_worker(work: Path, database_url: str, rate: float) -> Iterator[str]:
     )
     for name in NOT_INHERITED:
         env.pop(name, None)
+    standin_env = {
+        **env,
+        "STANDIN_DATABASE_URL": f"sqlite:///{work / 'twilio-standin.db'}",
+        # The credentials the service has when none is given: the dev phone's.
+        "TWILIO_ACCOUNT_SID": DEV_ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": DEV_AUTH_TOKEN,
+    }
     commands = layout.commands(
         layout.single_layout(
             port,
@@ -152,21 +168,28 @@ def web_and_worker(work: Path, database_url: str, rate: float) -> Iterator[str]:
             send_rate=rate,
         )
     )
-    web = Process("web", shlex.split(commands["web"]), env, work)
+    twilio = Process(TWILIO, lean_twilio.command(twilio_port), standin_env, work)
     try:
-        web.wait_http(f"{base}/devphone/control", timeout=120)
-        # Status callbacks off: only the sending side is measured.
-        requests.put(f"{base}/devphone/control", json={"callback_statuses": []}, timeout=10)
-        workers = [
-            Process(name, shlex.split(commands[name]), env, work) for name in worker_names(commands)
-        ]
+        twilio.wait_http(f"{twilio_url}/devphone/control", timeout=120)
+        requests.put(f"{twilio_url}/devphone/control", json={"callback_statuses": []}, timeout=10)
+        web = Process("web", shlex.split(commands["web"]), env, work)
         try:
-            yield base
+            # The web app's own dev phone answers once it is up (it is not what the workers
+            # send to); the clock starts as the workers do, as before.
+            web.wait_http(f"{base}/devphone/control", timeout=120)
+            workers = [
+                Process(name, shlex.split(commands[name]), env, work)
+                for name in worker_names(commands)
+            ]
+            try:
+                yield base
+            finally:
+                for worker in workers:
+                    worker.stop()
         finally:
-            for worker in workers:
-                worker.stop()
+            web.stop()
     finally:
-        web.stop()
+        twilio.stop()
 
 
 def run(work: Path, database_url: str, count: int, rate: float) -> float:
@@ -227,13 +250,14 @@ def _answers(db: Database) -> int:
 
 
 def ask_help(base: str, db: Database) -> float:
-    """Text HELP from a victim; seconds until Twilio (the dev phone) takes the answer."""
+    """Text HELP from a victim (a signed webhook, as Twilio sends it); seconds until Twilio
+    (its stand-in) takes the answer."""
     before, answered = time.monotonic(), _answers(db)
-    requests.post(
-        f"{base}/devphone/send",
-        json={"handset": f"+{FIRST + 999}", "channel": "sms", "body": "HELP"},
-        timeout=30,
-    )
+    _sid, body, headers = Signer(base).request(f"+{FIRST + 999}", "HELP")
+    response = requests.post(base + WEBHOOK_PATH, data=body, headers=headers, timeout=30)
+    if response.status_code != 200:
+        say(f"  HELP: the webhook answered {response.status_code}")
+        return float("inf")
     while time.monotonic() - before < 60:
         if _answers(db) > answered:
             return time.monotonic() - before

@@ -1,13 +1,16 @@
 """`make bench`: the message pipeline's figures, measured on the whole real stack.
 
     .venvs/app/bin/python -m bench.pipeline [--database-url postgresql+psycopg://...]
+                                            [--twilio lean|devphone]
 
 Starts the action server, `rasa run` with the trained model, the web app under gunicorn
-exactly as `make run` starts it, one worker and the scheduler, on free ports, with
-a fresh database in a temporary directory; and, standing in for Twilio, the dev phone as a
-server of its own with its own SQLite file, as `make run-prod` runs it
-(scripts/twilio_standin.py), so that its CPU is counted apart from the web app's. It
-registers invented victims through the API, then measures:
+exactly as `make run` starts it, its workers and the scheduler, on free ports, with
+a fresh database in a temporary directory; and, standing in for Twilio, a server of its own
+with its own SQLite file, so that its CPU is counted apart from the web app's: by default
+bench/lean_twilio.py, a Twilio-compatible API with no checks of its own, as issue 12
+measured; with `--twilio devphone` the dev phone, as `make run-prod` runs it
+(scripts/twilio_standin.py), checking every request against Twilio's OpenAPI description.
+It registers invented victims through the API, then measures:
 
 1. how fast the inbound webhook is acknowledged: one sender at a time, then when 100
    senders post at the same moment, several rounds in a row, while the worker and Rasa are
@@ -55,6 +58,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import aliased
 from twilio.request_validator import RequestValidator
 
+from bench import lean_twilio
 from models import Conversation, DeliveryEvent, DevPhoneMessage, Direction, Message, MessageStatus
 from models.db import Database
 from models.migrate import upgrade
@@ -100,6 +104,8 @@ SURNAMES = (
 # credentials would send real text messages, and the others would change what is measured.
 # scripts/layout.commands' name for the stand-in for Twilio: its CPU line says it too.
 TWILIO = "twilio-standin"
+# Twilio's stand-ins (`--twilio`): bench/lean_twilio.py, or the dev phone.
+LEAN, DEVPHONE = "lean", "devphone"
 
 NOT_INHERITED = (
     "APP_ENV",
@@ -204,9 +210,10 @@ def fresh_database(url: str | None, work: Path) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def running_stack(work: Path, database_url: str) -> Iterator[Stack]:
-    """Web (gunicorn), one worker, the scheduler, Rasa and the action server, as `make run`
-    starts them; and the stand-in for Twilio, as `make run-prod` starts it."""
+def running_stack(work: Path, database_url: str, twilio: str = LEAN) -> Iterator[Stack]:
+    """Web (gunicorn), its workers, the scheduler, Rasa and the action server, as `make run`
+    starts them; and a stand-in for Twilio: LEAN (bench/lean_twilio.py, no checks of its
+    own, as issue 12 measured) or DEVPHONE (the dev phone, as `make run-prod` starts it)."""
     require_built()
     port, rasa_port, action_port = free_port(), free_port(), free_port()
     twilio_port = free_port()
@@ -278,7 +285,10 @@ def running_stack(work: Path, database_url: str) -> Iterator[Stack]:
             os.environ.pop("HOST", None)
         else:
             os.environ["HOST"] = host
+    if twilio == LEAN:
+        commands[TWILIO] = shlex.join(lean_twilio.command(twilio_port))
     say(f"web: {commands['web']}")
+    say(f"Twilio's stand-in: {'bench/lean_twilio.py' if twilio == LEAN else 'the dev phone'}")
     processes: dict[str, Process] = {}
     db = Database(database_url)
     twilio_db = Database(twilio_database_url)
@@ -1074,6 +1084,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "three a message; without them the web app does a third of the work)",
     )
     parser.add_argument(
+        "--twilio",
+        choices=[LEAN, DEVPHONE],
+        default=LEAN,
+        help="Twilio's stand-in: lean (bench/lean_twilio.py: no checks of its own, as issue 12 "
+        "measured; default) or devphone (the dev phone, checking every request against "
+        "Twilio's OpenAPI description, at about 7 ms of CPU a message)",
+    )
+    parser.add_argument(
         "--keep", action="store_true", help="keep the temp dir (logs, database) and print it"
     )
     args = parser.parse_args(argv)
@@ -1099,7 +1117,7 @@ def terminate(signum: int, _frame: FrameType | None) -> None:
 def bench(args: argparse.Namespace, work: Path) -> list[Target]:
     with (
         fresh_database(args.database_url, work) as database_url,
-        running_stack(work, database_url) as stack,
+        running_stack(work, database_url, args.twilio) as stack,
     ):
         kind = "PostgreSQL" if database_url.startswith("postgresql") else "SQLite"
         say(f"stack is up on {stack.base_url} ({kind}); {load()}")
