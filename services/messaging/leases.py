@@ -28,7 +28,18 @@ import socket
 import uuid
 from pathlib import Path
 
-from sqlalchemy import Connection, bindparam, create_engine, null, or_, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Update,
+    bindparam,
+    create_engine,
+    null,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
@@ -234,3 +245,17 @@ def renew(session: Session, conversation_id: int, owner: str, seconds: float) ->
 def release(session: Session, conversation_id: int, owner: str) -> None:
     """Give the lease up."""
     rows_updated(session, _RELEASE, {"conversation_id": conversation_id, "owner": owner})
+
+
+def releaser(idle: ColumnElement[bool]) -> Update:
+    """A statement for `release_if`: the lease let go only while `idle` holds, a condition
+    on the conversation's row with `conversation_id` bound (built once by the caller)."""
+    return _RELEASE.where(idle)
+
+
+def release_if(session: Session, statement: Update, conversation_id: int, owner: str) -> bool:
+    """Give the lease up if it is ours and the condition `statement` was built with
+    (`releaser`) holds, in one UPDATE; whether it was let go. False means: not ours any more,
+    or not idle; the caller then claims and looks as it would have."""
+    params = {"conversation_id": conversation_id, "owner": owner}
+    return bool(rows_updated(session, statement, params))

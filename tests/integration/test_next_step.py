@@ -14,7 +14,7 @@ from sqlalchemy import event, select, update
 
 from models import Author, Conversation, Direction, Message, MessageStatus, utcnow
 from services.conversations import processing
-from services.messaging import outbox
+from services.messaging import leases, outbox
 from services.runtime import Runtime
 from services.settings import Settings
 from tests.support.factories import inbound_form, new_case, new_victim, signed_post
@@ -40,11 +40,11 @@ def conversation_id(
 
 
 @contextmanager
-def _selects(rt: Runtime) -> Iterator[list[str]]:
+def _statements(rt: Runtime, kind: str = "") -> Iterator[list[str]]:
     seen: list[str] = []
 
     def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
+        if statement.lstrip().upper().startswith(kind):
             seen.append(statement)
 
     event.listen(rt.db.engine, "before_cursor_execute", count)
@@ -71,7 +71,7 @@ def _step(
 
 
 def test_the_waiting_message_is_found_by_one_query(rt: Runtime, conversation_id: int) -> None:
-    with _selects(rt) as selects, rt.db.session() as session:
+    with _statements(rt, "SELECT") as selects, rt.db.session() as session:
         step = processing._take_next(session, rt, conversation_id)
         assert isinstance(step, processing.BotRequest) and step.body == "hello"
     # One for the step; then what processing "hello" asks itself: the victim, linked to the
@@ -146,3 +146,48 @@ def test_nothing_due_is_none(rt: Runtime, conversation_id: int) -> None:
         )
     _write(rt, conversation_id, "Sent already.", status=MessageStatus.SENT)
     assert _step(rt, conversation_id) is None
+
+
+def _lease(rt: Runtime, conversation_id: int) -> str | None:
+    with rt.db.session() as session:
+        return session.scalar(
+            select(Conversation.lease_owner).where(Conversation.id == conversation_id)
+        )
+
+
+def _release_if_idle(rt: Runtime, conversation_id: int, owner: str) -> bool:
+    with rt.db.session() as session:
+        return leases.release_if(session, processing._RELEASE_IF_IDLE, conversation_id, owner)
+
+
+def test_a_drain_lets_its_lease_go_in_one_statement_only_when_nothing_is_left(
+    rt: Runtime, conversation_id: int
+) -> None:
+    """The usual end of a drain, after a send: one UPDATE instead of renewing the lease,
+    looking for the next step and letting go. Anything unsent or unread keeps the lease."""
+    me, other = "host:1:x:me", "host:2:x:other"
+    with rt.db.session() as session:
+        assert leases.claim(session, conversation_id, me, 60)
+    assert not _release_if_idle(rt, conversation_id, me), '"hello" is still to be read'
+    assert _lease(rt, conversation_id) == me
+    with rt.db.session() as session:
+        session.execute(
+            update(Message)
+            .where(Message.direction == Direction.INBOUND)
+            .values(status=MessageStatus.PROCESSED)
+        )
+    later = utcnow() + dt.timedelta(minutes=5)
+    waiting = _write(rt, conversation_id, "An officer will call you.", next_attempt_at=later)
+    assert not _release_if_idle(rt, conversation_id, me), "a reply waits out a backoff"
+    with rt.db.session() as session:
+        session.execute(
+            update(Message).where(Message.id == waiting).values(status=MessageStatus.ACCEPTED)
+        )
+    # Urgent messages are claimed one by one, never through the lease: they keep nothing.
+    _write(rt, conversation_id, "Call 999 now.", priority=outbox.URGENT)
+    assert not _release_if_idle(rt, conversation_id, other), "not theirs to let go"
+    assert _lease(rt, conversation_id) == me
+    with _statements(rt) as statements:
+        assert _release_if_idle(rt, conversation_id, me)
+    assert [s.split()[0].upper() for s in statements] == ["UPDATE"]
+    assert _lease(rt, conversation_id) is None
