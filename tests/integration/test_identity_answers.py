@@ -7,7 +7,7 @@ tests/e2e/test_identity.py."""
 from __future__ import annotations
 
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from models import (
     Conversation,
@@ -149,3 +149,37 @@ def test_stop_ends_a_verification(
     with rt.db.session() as session:
         conversation = session.get_one(Conversation, conversation_id)
         assert conversation.opted_out_at is not None and conversation.verified_until is None
+
+
+def test_a_message_with_nothing_date_like_is_stored_as_sent_without_a_query(
+    client: FlaskClient, auth: dict[str, str], rt: Runtime, settings: Settings
+) -> None:
+    """Most messages hold no date: the arrival screen gives them back before loading the
+    conversation and its victim (a tenth of the web app's CPU a message). Whatever was asked,
+    the text, the outcome and the failures counted are what the full screen gives."""
+    conversation_id = _registered(client, auth, rt)
+    _ask(rt, conversation_id)
+    screen = verification.on_arrival(rt.settings)
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    event.listen(rt.db.engine, "before_cursor_execute", count)
+    try:
+        with rt.db.session() as session:
+            for text in ("I don't know it", "call me at 10 past 2", "ok 👍"):
+                assert screen(session, conversation_id, text) == (text, None)
+        assert statements == []
+        with rt.db.session() as session:
+            body, apply = screen(session, conversation_id, "it's March 1984")
+        assert body == "it's [date of birth given]" and apply is not None
+        assert statements, "a date-like part is screened against the conversation"
+    finally:
+        event.remove(rt.db.engine, "before_cursor_execute", count)
+    _send(client, settings, "I don't know it")
+    assert _inbound(rt, conversation_id) == ["I don't know it"]
+    with rt.db.session() as session:
+        conversation = session.get_one(Conversation, conversation_id)
+        assert conversation.dob_asked_at is not None and conversation.dob_outcome is None
+        assert session.scalars(select(Victim)).one().identity_failures == 0
