@@ -123,8 +123,19 @@ _NEXT_WORK = (
 # usual end of a drain, which otherwise took three statements (renew the lease, look for
 # the next step, let go). Any unsent or unread message, due or waiting out a backoff, keeps
 # it, and the drain goes on as before (claim, `_take_next`).
+#
+# `heard`: the conversation's last_inbound_at when the send began (Submission.heard_at). A
+# webhook stores its message, then sets last_inbound_at, holding the conversation's row
+# until it commits. On PostgreSQL (READ COMMITTED) an UPDATE that waited for that row reads
+# the row again, but not the messages: its subquery keeps the snapshot from before the
+# webhook committed, and would let the lease go with the message unread, leaving it to the
+# webhook's wake-up. The row's new last_inbound_at fails this test instead, and the drain
+# goes on to read it. (SQLite has one writer at a time: this UPDATE sees every commit.)
 _RELEASE_IF_IDLE = leases.releaser(
-    ~exists().where(
+    Conversation.last_inbound_at.is_not_distinct_from(
+        bindparam("heard", type_=Conversation.last_inbound_at.type)
+    )
+    & ~exists().where(
         Message.conversation_id == bindparam("conversation_id"),
         or_(
             outbox.UNSENT,
@@ -494,7 +505,9 @@ def drain(rt: Runtime, conversation_id: int, owner: str) -> None:
                 # What Twilio said is recorded whoever holds the lease now: it is this
                 # send's outcome (finish_send checks the row is still ours to finish).
                 outbox.finish_send(session, step, outcome, rt.settings, notifications.settle)
-                if leases.release_if(session, _RELEASE_IF_IDLE, conversation_id, owner):
+                if leases.release_if(
+                    session, _RELEASE_IF_IDLE, conversation_id, owner, heard=step.heard_at
+                ):
                     return  # Nothing more to send or read: the lease is let go.
                 if not leases.claim(session, conversation_id, owner, lease):
                     return  # Another worker has it.

@@ -27,6 +27,7 @@ import os
 import socket
 import uuid
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -253,9 +254,12 @@ def releaser(idle: ColumnElement[bool]) -> Update:
     return _RELEASE.where(idle)
 
 
-def release_if(session: Session, statement: Update, conversation_id: int, owner: str) -> bool:
+def release_if(
+    session: Session, statement: Update, conversation_id: int, owner: str, **params: Any
+) -> bool:
     """Give the lease up if it is ours and the condition `statement` was built with
-    (`releaser`) holds, in one UPDATE; whether it was let go. False means: not ours any more,
-    or not idle; the caller then claims and looks as it would have."""
-    params = {"conversation_id": conversation_id, "owner": owner}
+    (`releaser`, its other bind parameters in `params`) holds, in one UPDATE; whether it was
+    let go. False means: not ours any more, or not idle; the caller then claims and looks as
+    it would have."""
+    params = {**params, "conversation_id": conversation_id, "owner": owner}
     return bool(rows_updated(session, statement, params))

@@ -180,6 +180,9 @@ class Submission:
     priority: int = 0
     # The worker that claimed an urgent message (None: sent under the conversation's lease).
     claimed_by: str | None = None
+    # When the conversation last heard from the victim, as it stood when this send began
+    # (processing.drain lets the lease go only if it still stands so: _RELEASE_IF_IDLE).
+    heard_at: dt.datetime | None = None
 
 
 # WhatsApp takes free text only within 24 hours of the person's last message to us.
@@ -254,6 +257,7 @@ def _begin(
         content_variables=message.content_variables if template else None,
         priority=message.priority,
         claimed_by=claimed_by,
+        heard_at=conversation.last_inbound_at,
     )
 
 

@@ -5,6 +5,7 @@ answers as asking the outbox and then the inbound side apart, as the worker did 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -155,9 +156,19 @@ def _lease(rt: Runtime, conversation_id: int) -> str | None:
         )
 
 
-def _release_if_idle(rt: Runtime, conversation_id: int, owner: str) -> bool:
+def _heard(rt: Runtime, conversation_id: int) -> dt.datetime | None:
     with rt.db.session() as session:
-        return leases.release_if(session, processing._RELEASE_IF_IDLE, conversation_id, owner)
+        return session.get_one(Conversation, conversation_id).last_inbound_at
+
+
+def _release_if_idle(
+    rt: Runtime, conversation_id: int, owner: str, heard: dt.datetime | None = None
+) -> bool:
+    heard = heard or _heard(rt, conversation_id)
+    with rt.db.session() as session:
+        return leases.release_if(
+            session, processing._RELEASE_IF_IDLE, conversation_id, owner, heard=heard
+        )
 
 
 def test_a_drain_lets_its_lease_go_in_one_statement_only_when_nothing_is_left(
@@ -187,7 +198,67 @@ def test_a_drain_lets_its_lease_go_in_one_statement_only_when_nothing_is_left(
     _write(rt, conversation_id, "Call 999 now.", priority=outbox.URGENT)
     assert not _release_if_idle(rt, conversation_id, other), "not theirs to let go"
     assert _lease(rt, conversation_id) == me
+    heard = _heard(rt, conversation_id)
     with _statements(rt) as statements:
-        assert _release_if_idle(rt, conversation_id, me)
+        assert _release_if_idle(rt, conversation_id, me, heard)
     assert [s.split()[0].upper() for s in statements] == ["UPDATE"]
     assert _lease(rt, conversation_id) is None
+
+
+def test_a_message_stored_while_the_lease_is_let_go_keeps_it(
+    rt: Runtime, conversation_id: int
+) -> None:
+    """A webhook stores its message, then sets the conversation's last_inbound_at, holding
+    the row until it commits. A drain letting go meanwhile waits for that row; on
+    PostgreSQL it then reads the row again but not the messages (its snapshot is older),
+    and let the lease go with the message unread. It must keep the lease and read it."""
+    me = "host:1:x:me"
+    with rt.db.session() as session:
+        session.execute(
+            update(Message)
+            .where(Message.direction == Direction.INBOUND)
+            .values(status=MessageStatus.PROCESSED)
+        )
+        assert leases.claim(session, conversation_id, me, 60)
+    heard = _heard(rt, conversation_id)
+    webhook = rt.db.sessions()
+    try:
+        now = utcnow()
+        webhook.add(
+            Message(
+                conversation_id=conversation_id,
+                direction=Direction.INBOUND,
+                author=Author.VICTIM,
+                body="are you there?",
+                twilio_sid="SM" + "7" * 32,
+                status=MessageStatus.RECEIVED,
+                next_attempt_at=now,
+            )
+        )
+        webhook.flush()
+        webhook.execute(
+            update(Conversation)
+            .where(Conversation.id == conversation_id)
+            .values(last_inbound_at=now)
+        )
+        released: list[bool] = []
+
+        def let_go() -> None:
+            with rt.db.session() as session:
+                released.append(
+                    leases.release_if(
+                        session, processing._RELEASE_IF_IDLE, conversation_id, me, heard=heard
+                    )
+                )
+
+        drain = threading.Thread(target=let_go)
+        drain.start()
+        drain.join(0.5)  # waiting for the webhook's row (PostgreSQL) or write lock (SQLite)
+        webhook.commit()
+    finally:
+        webhook.close()
+    drain.join(30)
+    assert released == [False]
+    assert _lease(rt, conversation_id) == me
+    step = _step(rt, conversation_id)
+    assert isinstance(step, processing.BotRequest) and step.body == "are you there?"
