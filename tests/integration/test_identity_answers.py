@@ -7,7 +7,7 @@ tests/e2e/test_identity.py."""
 from __future__ import annotations
 
 from flask.testing import FlaskClient
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from models import (
     Conversation,
@@ -23,6 +23,7 @@ from services.identity import dates, verification
 from services.runtime import Runtime
 from services.settings import Settings
 from tests.support.factories import inbound_form, new_case_with_quiet_victim, signed_post
+from tests.support.statements import recorded
 
 PHONE = "+447700900331"
 
@@ -160,13 +161,7 @@ def test_a_message_with_nothing_date_like_is_stored_as_sent_without_a_query(
     conversation_id = _registered(client, auth, rt)
     _ask(rt, conversation_id)
     screen = verification.on_arrival(rt.settings)
-    statements: list[str] = []
-
-    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        statements.append(statement)
-
-    event.listen(rt.db.engine, "before_cursor_execute", count)
-    try:
+    with recorded(rt.db.engine) as statements:
         with rt.db.session() as session:
             for text in ("I don't know it", "call me at 10 past 2", "ok 👍"):
                 assert screen(session, conversation_id, text) == (text, None)
@@ -175,8 +170,6 @@ def test_a_message_with_nothing_date_like_is_stored_as_sent_without_a_query(
             body, apply = screen(session, conversation_id, "it's March 1984")
         assert body == "it's [date of birth given]" and apply is not None
         assert statements, "a date-like part is screened against the conversation"
-    finally:
-        event.remove(rt.db.engine, "before_cursor_execute", count)
     _send(client, settings, "I don't know it")
     assert _inbound(rt, conversation_id) == ["I don't know it"]
     with rt.db.session() as session:

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from models import Author, Conversation, Direction, Message, MessageStatus, utcnow
 from services.conversations import processing
@@ -19,6 +17,7 @@ from services.messaging import leases, outbox
 from services.runtime import Runtime
 from services.settings import Settings
 from tests.support.factories import inbound_form, new_case, new_victim, signed_post
+from tests.support.statements import recorded, verbs
 
 # Both databases: the order is a CASE in SQL, and each dialect must sort it alike.
 pytestmark = pytest.mark.both_databases
@@ -40,21 +39,6 @@ def conversation_id(
     return found
 
 
-@contextmanager
-def _statements(rt: Runtime, kind: str = "") -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        if statement.lstrip().upper().startswith(kind):
-            seen.append(statement)
-
-    event.listen(rt.db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(rt.db.engine, "before_cursor_execute", count)
-
-
 def _write(rt: Runtime, conversation_id: int, body: str, **values: object) -> int:
     with rt.db.session() as session:
         conversation = session.get_one(Conversation, conversation_id)
@@ -72,7 +56,7 @@ def _step(
 
 
 def test_the_waiting_message_is_found_by_one_query(rt: Runtime, conversation_id: int) -> None:
-    with _statements(rt, "SELECT") as selects, rt.db.session() as session:
+    with recorded(rt.db.engine, "SELECT") as selects, rt.db.session() as session:
         step = processing._take_next(session, rt, conversation_id)
         assert isinstance(step, processing.BotRequest) and step.body == "hello"
     # One for the step; then what processing "hello" asks itself: the victim, linked to the
@@ -199,9 +183,9 @@ def test_a_drain_lets_its_lease_go_in_one_statement_only_when_nothing_is_left(
     assert not _release_if_idle(rt, conversation_id, other), "not theirs to let go"
     assert _lease(rt, conversation_id) == me
     heard = _heard(rt, conversation_id)
-    with _statements(rt) as statements:
+    with recorded(rt.db.engine) as statements:
         assert _release_if_idle(rt, conversation_id, me, heard)
-    assert [s.split()[0].upper() for s in statements] == ["UPDATE"]
+    assert verbs(statements) == ["UPDATE"]
     assert _lease(rt, conversation_id) is None
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from models import (
     Author,
@@ -35,6 +35,7 @@ from tests.support.factories import (
     quiet_hours_covering_now,
 )
 from tests.support.handset import Handset
+from tests.support.statements import recorded, verbs
 
 # Both databases: handed over once: conditional UPDATEs.
 pytestmark = pytest.mark.both_databases
@@ -333,21 +334,13 @@ def test_a_sent_notification_is_settled_by_one_update_and_a_loaded_one_follows_i
     new_victim(client, auth, case_ref, quiet_hours=NO_QUIET_HOURS)
     assert notifications.hand_over_due(rt.db) == 1
     [welcome] = _outbound(rt)
-    statements: list[str] = []
-
-    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        statements.append(statement.split()[0].upper())
-
     with rt.db.session() as session:
         message = session.get_one(Message, welcome.id)
         message.status = MessageStatus.ACCEPTED
         session.flush()
-        event.listen(rt.db.engine, "before_cursor_execute", count)
-        try:
+        with recorded(rt.db.engine) as statements:
             notifications.settle(session, message)
-        finally:
-            event.remove(rt.db.engine, "before_cursor_execute", count)
-    assert statements == ["UPDATE"]
+    assert verbs(statements) == ["UPDATE"]
     [sent] = client.get(f"/api/cases/{case_ref}/notifications", headers=auth).get_json()
     assert sent["status"] == "sent" and sent["sent_at"] is not None
 
@@ -362,14 +355,10 @@ def test_a_sent_notification_is_settled_by_one_update_and_a_loaded_one_follows_i
         assert loaded.status is NotificationStatus.SUPPRESSED  # without a refresh
         assert loaded.status_reason == "not sent: the recipient has opted out"
     # A status that settles nothing asks nothing.
-    statements.clear()
     with rt.db.session() as session:
         message = session.get_one(Message, welcome.id)
         message.status = MessageStatus.DELIVERED
         session.flush()
-        event.listen(rt.db.engine, "before_cursor_execute", count)
-        try:
+        with recorded(rt.db.engine) as statements:
             notifications.settle(session, message)
-        finally:
-            event.remove(rt.db.engine, "before_cursor_execute", count)
     assert statements == []

@@ -8,7 +8,7 @@ import threading
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from models import Author, Conversation, Direction, Message, MessageStatus, utcnow
@@ -17,6 +17,7 @@ from services.messaging import leases, outbox
 from services.runtime import Runtime
 from services.settings import Settings
 from tests.support.factories import inbound_form, signed_post
+from tests.support.statements import recorded
 from workers import worker as worker_module
 from workers.worker import Worker, due_conversations
 
@@ -214,14 +215,8 @@ def test_a_look_is_one_query_and_still_starts_every_urgent_message(
         "send_urgent",
         lambda _rt, message_id, _owner: sent.append(message_id),
     )
-    statements: list[str] = []
-
-    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
-        statements.append(statement)
-
     worker = Worker(rt)
-    event.listen(rt.db.engine, "before_cursor_execute", count)
-    try:
+    with recorded(rt.db.engine) as statements:
         assert worker.dispatch() == 1
         assert len(statements) == 1, statements  # the look alone
         with rt.db.session() as session:
@@ -236,8 +231,6 @@ def test_a_look_is_one_query_and_still_starts_every_urgent_message(
         worker.urgent_pool.shutdown(wait=True)
         assert sent == [urgent]
         assert len(statements) == 2, statements  # the look, then outbox.due_urgent
-    finally:
-        event.remove(rt.db.engine, "before_cursor_execute", count)
     worker.pool.shutdown(wait=True)
 
     # Only urgent work left, left mid-send by a claim that ran out: found, and never drained.
