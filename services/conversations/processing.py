@@ -98,19 +98,18 @@ _NEXT_INBOUND = (
     # Routing needs the conversation and its victim: one query instead of three.
     .options(joinedload(Message.conversation).joinedload(Conversation.victim))
 )
+# What a drain works on: a message to send through the lease (outbox.UNSENT), or one to read.
+_WORK = or_(
+    outbox.UNSENT,
+    (Message.direction == Direction.INBOUND) & (Message.status == MessageStatus.RECEIVED),
+)
 # The conversation's next step in one query, not two (outbox.start_send's, then
 # _NEXT_INBOUND's): its first unsent message in the outbox's order, else its oldest waiting
 # inbound message. Replies go out before the next message is read, as they always did.
 _OUTBOUND_FIRST = Message.direction == Direction.OUTBOUND
 _NEXT_WORK = (
     select(Message)
-    .where(
-        Message.conversation_id == bindparam("conversation_id"),
-        or_(
-            outbox.UNSENT,
-            (Message.direction == Direction.INBOUND) & (Message.status == MessageStatus.RECEIVED),
-        ),
-    )
+    .where(Message.conversation_id == bindparam("conversation_id"), _WORK)
     .order_by(
         case((_OUTBOUND_FIRST, 0), else_=1),
         # Inbound messages by arrival alone, whatever else their rows hold.
@@ -135,13 +134,7 @@ _RELEASE_IF_IDLE = leases.releaser(
     Conversation.last_inbound_at.is_not_distinct_from(
         bindparam("heard", type_=Conversation.last_inbound_at.type)
     )
-    & ~exists().where(
-        Message.conversation_id == bindparam("conversation_id"),
-        or_(
-            outbox.UNSENT,
-            (Message.direction == Direction.INBOUND) & (Message.status == MessageStatus.RECEIVED),
-        ),
-    )
+    & ~exists().where(Message.conversation_id == bindparam("conversation_id"), _WORK)
 )
 _ANY_BOT_REPLY = (
     select(Message.id)
