@@ -325,6 +325,17 @@ def test_sent_through_the_dev_phone_within_the_code(
     assert [n["within_code"] for n in listed] == [None, True]  # a welcome has no limit
 
 
+def _settled_as(rt: Runtime, message_id: int, status: MessageStatus) -> list[str]:
+    """The statements notifications.settle sends for the message, once it is in `status`."""
+    with rt.db.session() as session:
+        message = session.get_one(Message, message_id)
+        message.status = status
+        session.flush()
+        with recorded(rt.db.engine) as statements:
+            notifications.settle(session, message)
+    return statements
+
+
 def test_a_sent_notification_is_settled_by_one_update_and_a_loaded_one_follows_it(
     client: FlaskClient, auth: dict[str, str], rt: Runtime
 ) -> None:
@@ -334,13 +345,7 @@ def test_a_sent_notification_is_settled_by_one_update_and_a_loaded_one_follows_i
     new_victim(client, auth, case_ref, quiet_hours=NO_QUIET_HOURS)
     assert notifications.hand_over_due(rt.db) == 1
     [welcome] = _outbound(rt)
-    with rt.db.session() as session:
-        message = session.get_one(Message, welcome.id)
-        message.status = MessageStatus.ACCEPTED
-        session.flush()
-        with recorded(rt.db.engine) as statements:
-            notifications.settle(session, message)
-    assert verbs(statements) == ["UPDATE"]
+    assert verbs(_settled_as(rt, welcome.id, MessageStatus.ACCEPTED)) == ["UPDATE"]
     [sent] = client.get(f"/api/cases/{case_ref}/notifications", headers=auth).get_json()
     assert sent["status"] == "sent" and sent["sent_at"] is not None
 
@@ -355,10 +360,4 @@ def test_a_sent_notification_is_settled_by_one_update_and_a_loaded_one_follows_i
         assert loaded.status is NotificationStatus.SUPPRESSED  # without a refresh
         assert loaded.status_reason == "not sent: the recipient has opted out"
     # A status that settles nothing asks nothing.
-    with rt.db.session() as session:
-        message = session.get_one(Message, welcome.id)
-        message.status = MessageStatus.DELIVERED
-        session.flush()
-        with recorded(rt.db.engine) as statements:
-            notifications.settle(session, message)
-    assert statements == []
+    assert _settled_as(rt, welcome.id, MessageStatus.DELIVERED) == []
