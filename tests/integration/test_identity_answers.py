@@ -176,3 +176,52 @@ def test_a_message_with_nothing_date_like_is_stored_as_sent_without_a_query(
         conversation = session.get_one(Conversation, conversation_id)
         assert conversation.dob_asked_at is not None and conversation.dob_outcome is None
         assert session.scalars(select(Victim)).one().identity_failures == 0
+
+
+# What whoever holds the phone may send: answers in every form, English and Welsh with its
+# mutations, words the code uses itself, and things that are no answer at all.
+ODD_TEXTS = [
+    "ok",
+    "yes",
+    "Ie",
+    "na",
+    "STOP",
+    "[date of birth given]",
+    "dob_outcome verified",
+    "2nd of March 1984",
+    "its 2/3/84 x",
+    "1984-03-02",
+    "March 1984",
+    "born in 84",
+    "the second of March",
+    "2 Mawrth 1984",
+    "2il o Fawrth 1984",
+    "yr ail o Fawrth",
+    "ganwyd ym mis Mawrth",
+    "o Orffennaf 1990",
+    "call me at 10 past 2",
+    "ring 07700 900123",
+    "",
+]
+
+
+def test_the_arrival_screen_answers_every_text_as_the_full_screen_does(
+    client: FlaskClient, auth: dict[str, str], rt: Runtime, settings: Settings
+) -> None:
+    """The shortcut for texts with nothing date-like must never change what is stored or
+    checked: for each text, asked for the date of birth or not, it gives what `screen`
+    gives with the conversation and victim loaded."""
+    conversation_id = _registered(client, auth, rt)
+    screen_arriving = verification.on_arrival(rt.settings)
+    for asked in (False, True):
+        if asked:
+            _ask(rt, conversation_id)
+        for text in ODD_TEXTS:
+            with rt.db.session() as session:
+                body, apply = screen_arriving(session, conversation_id, text)
+                conversation = session.get_one(Conversation, conversation_id)
+                full = verification.screen(
+                    session, conversation, conversation.victim, text, rt.settings, utcnow()
+                )
+                assert (body, apply is None) == (full.body, full.apply is None), (asked, text)
+                session.rollback()  # nothing checked or counted here
