@@ -98,6 +98,10 @@ class Look:
     due: list[tuple[int, int]]
     cut: bool  # the look stopped at its limit: more may be due
     urgent: bool  # an urgent message may be waiting: ask outbox.due_urgent
+    # Those of `due` whose lease an owner found dead still holds: their drains take it over.
+    # The others' leases were free, ours or run out, so a claim that fails for them lost to
+    # a worker that has just taken the lease (processing.drain's `take_over`).
+    orphaned: frozenset[int] = frozenset()
 
 
 def due_conversations(
@@ -133,6 +137,7 @@ def look(
         del known[gone]
     dead: set[str] = set()  # asked once per look
     due = []
+    orphaned = set()
     urgent = False
     for conversation_id, priority, most_urgent, holder, until in rows:
         urgent = urgent or most_urgent <= outbox.URGENT
@@ -146,8 +151,9 @@ def look(
                     known[holder] = clock + ALIVE_SECONDS
             if holder not in dead:
                 continue  # alive: that worker is draining it
+            orphaned.add(conversation_id)
         due.append((conversation_id, priority))
-    return Look(due, len(rows) >= limit, urgent)
+    return Look(due, len(rows) >= limit, urgent, frozenset(orphaned))
 
 
 class Worker:
@@ -192,11 +198,11 @@ class Worker:
         if wake.take_new_work(session):
             self.wakeups.set()
 
-    def _drain(self, conversation_id: int) -> None:
+    def _drain(self, conversation_id: int, take_over: bool) -> None:
         try:
             # Every line logged while this conversation is drained carries its id.
             with logs.bound(conversation=str(conversation_id)):
-                processing.drain(self.rt, conversation_id, self.owner)
+                processing.drain(self.rt, conversation_id, self.owner, take_over=take_over)
         except Exception:
             log.exception("conversation %s: unexpected error; it will be retried", conversation_id)
 
@@ -257,7 +263,9 @@ class Worker:
                         continue
                     self.bulk_inflight.add(conversation_id)
                 self.inflight.add(conversation_id)
-            future = self.pool.submit(self._drain, conversation_id)
+            future = self.pool.submit(
+                self._drain, conversation_id, conversation_id in found.orphaned
+            )
             future.add_done_callback(functools.partial(self._finished, conversation_id))
             started += 1
         return started

@@ -480,8 +480,13 @@ def _next_step(
     return HANDLED
 
 
-def drain(rt: Runtime, conversation_id: int, owner: str) -> None:
+def drain(rt: Runtime, conversation_id: int, owner: str, take_over: bool = True) -> None:
     """Work a conversation under its lease until nothing in it is due.
+
+    `take_over`: whether the first claim may take the lease over from an owner that died
+    (leases.claim). A worker whose look found the lease free passes False: with several
+    workers woken by one NOTIFY, all but one lose that claim on every message, and losing
+    it then costs one statement, not three.
 
     One transaction per slow call: the one that ends a call (Twilio's answer, Rasa's replies)
     also renews the lease and starts the next step, and the last one lets the lease go. A
@@ -516,6 +521,7 @@ def drain(rt: Runtime, conversation_id: int, owner: str) -> None:
                 step = _next_step(session, rt, conversation_id, owner)
         else:
             with rt.db.session() as session:
-                if not leases.claim(session, conversation_id, owner, lease):
+                if not leases.claim(session, conversation_id, owner, lease, take_over):
                     return  # Another worker has it.
                 step = _next_step(session, rt, conversation_id, owner)
+            take_over = True  # Only the first claim follows the look.

@@ -48,7 +48,7 @@ def test_two_conversations_are_drained_in_parallel(
     release = threading.Event()
     seen: list[int] = []
 
-    def drain(_rt: Runtime, conversation_id: int, _owner: str) -> None:
+    def drain(_rt: Runtime, conversation_id: int, _owner: str, **_: object) -> None:
         seen.append(conversation_id)
         barrier.wait()
         release.wait(10)
@@ -116,7 +116,7 @@ def test_a_drain_that_ends_looks_again_only_when_work_was_left_waiting(
     _message(client, settings, "+447700900521")
     release = threading.Event()
 
-    def drain(_rt: Runtime, _conversation_id: int, _owner: str) -> None:
+    def drain(_rt: Runtime, _conversation_id: int, _owner: str, **_: object) -> None:
         release.wait(10)  # leaves the message due: the next worker finds it again
 
     monkeypatch.setattr(worker_module.processing, "drain", drain)
@@ -145,7 +145,7 @@ def test_bulk_beyond_its_threads_is_started_as_threads_free_up(
         _message(client, settings, f"+4477009005{30 + i}")
     release = threading.Event()
 
-    def drain(_rt: Runtime, _conversation_id: int, _owner: str) -> None:
+    def drain(_rt: Runtime, _conversation_id: int, _owner: str, **_: object) -> None:
         release.wait(10)
 
     monkeypatch.setattr(worker_module.processing, "drain", drain)
@@ -186,7 +186,7 @@ def test_dispatch_passes_over_a_conversation_another_live_worker_holds(
     client: FlaskClient, settings: Settings, rt: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _message(client, settings, "+447700900551")
-    monkeypatch.setattr(worker_module.processing, "drain", lambda *_: None)
+    monkeypatch.setattr(worker_module.processing, "drain", lambda *_, **__: None)
     with rt.db.session() as session:
         session.execute(
             update(Conversation).values(
@@ -208,7 +208,7 @@ def test_a_look_is_one_query_and_still_starts_every_urgent_message(
     found none: the look counts them now, and asks for them only when it saw one. Every one
     must still be started, a claim run out mid-send included."""
     _message(client, settings, "+447700900561")  # "hi": work for the lease, nothing urgent
-    monkeypatch.setattr(worker_module.processing, "drain", lambda *_: None)
+    monkeypatch.setattr(worker_module.processing, "drain", lambda *_, **__: None)
     sent: list[int] = []
     monkeypatch.setattr(
         worker_module.processing,
@@ -303,3 +303,69 @@ def test_a_live_worker_is_asked_after_once_a_second_and_a_dead_one_every_look(
     with rt.db.session() as session:
         assert worker_module.look(session, owner=me, alive=alive).due == [(second, 0)]
     assert asked.count(other) == 2
+
+
+def test_a_drain_that_lost_a_free_lease_to_another_worker_gives_up_in_one_statement(
+    client: FlaskClient, settings: Settings, rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A NOTIFY wakes every worker (PostgreSQL), so on every message all but one lose the
+    claim of a lease their look found free. The loser asked who held it and whether that
+    owner lived (`pg_locks`): now only a lease the look saw a dead owner hold is taken over
+    by the drain, and every other lost claim is one statement. A dead owner's lease is still
+    taken over, by the look that sees it."""
+    _message(client, settings, "+447700900581")
+    _message(client, settings, "+447700900582")
+    exited = subprocess.Popen(["true"])  # noqa: S607 - only its pid, once it has exited
+    exited.wait()
+    dead = f"elsewhere:{exited.pid}:{leases.pid_namespace()}:0badf00d"
+    until = utcnow() + dt.timedelta(minutes=5)
+    me = leases.new_owner()
+    with rt.db.session() as session:
+        free, held = session.scalars(select(Conversation.id).order_by(Conversation.id))
+        session.execute(
+            update(Conversation)
+            .where(Conversation.id == held)
+            .values(lease_owner=dead, lease_until=until)
+        )
+        found = worker_module.look(session, owner=me)
+    assert sorted(found.due) == [(free, 0), (held, 0)]
+    assert found.orphaned == {held}
+
+    # The race lost: between the look and the drain, the free lease went to another worker
+    # (here one that has died since, so that a drain that asked would take it over).
+    with rt.db.session() as session:
+        session.execute(
+            update(Conversation)
+            .where(Conversation.id == free)
+            .values(lease_owner=dead, lease_until=until)
+        )
+    with recorded(rt.db.engine) as statements:
+        processing.drain(rt, free, me, take_over=False)
+    assert len(statements) == 1, statements  # the claim's UPDATE, and nothing more
+    with rt.db.session() as session:
+        assert session.get_one(Conversation, free).lease_owner == dead
+        assert session.scalars(
+            select(Message.status).where(Message.conversation_id == free)
+        ).all() == [MessageStatus.RECEIVED]
+
+    # What the worker passes on: only the conversation the look saw a dead owner hold is
+    # taken over by its drain; the next look takes the other over too.
+    started: list[tuple[int, bool]] = []
+
+    def drain(_rt: Runtime, conversation_id: int, _owner: str, take_over: bool) -> None:
+        started.append((conversation_id, take_over))
+
+    monkeypatch.setattr(worker_module.processing, "drain", drain)
+    with rt.db.session() as session:
+        session.execute(
+            update(Conversation)
+            .where(Conversation.id == free)
+            .values(lease_owner=None, lease_until=None)
+        )
+    worker = Worker(rt)
+    assert worker.dispatch() == 2
+    worker.pool.shutdown(wait=True)
+    assert sorted(started) == [(free, False), (held, True)]
+    with rt.db.session() as session:
+        assert leases.claim(session, held, me, 60, take_over=False) is False
+        assert leases.claim(session, held, me, 60) is True
