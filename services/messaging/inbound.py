@@ -46,12 +46,29 @@ _CONVERSATION_BY_ADDRESS = select(_CONVERSATIONS.c.id).where(
 )
 _CALLBACKS = cast(Table, DeliveryEvent.__table__)
 _KEEP_CALLBACK = insert(_CALLBACKS)
-_OUTBOUND_BY_SID = select(_MESSAGES.c.id, _MESSAGES.c.status).where(
-    _MESSAGES.c.twilio_sid == bindparam("sid"), _MESSAGES.c.direction == Direction.OUTBOUND
-)
 _WAITING_CALLBACKS = (
     select(_CALLBACKS.c.id, _CALLBACKS.c.status, _CALLBACKS.c.error_code)
     .where(_CALLBACKS.c.twilio_sid == bindparam("sid"), _CALLBACKS.c.applied.is_(False))
+    .order_by(_CALLBACKS.c.id)
+)
+# The message a callback is about, with the callbacks waiting for it (this one included),
+# in one query, not two: two callbacks come for every message we send. No row: the send
+# has not recorded the SID yet. One row with no callback: none waits.
+_OUTBOUND_AND_WAITING = (
+    select(
+        _MESSAGES.c.id,
+        _MESSAGES.c.status,
+        _CALLBACKS.c.id.label("callback_id"),
+        _CALLBACKS.c.status.label("reported"),
+        _CALLBACKS.c.error_code,
+    )
+    .select_from(
+        _MESSAGES.outerjoin(
+            _CALLBACKS,
+            (_CALLBACKS.c.twilio_sid == _MESSAGES.c.twilio_sid) & _CALLBACKS.c.applied.is_(False),
+        )
+    )
+    .where(_MESSAGES.c.twilio_sid == bindparam("sid"), _MESSAGES.c.direction == Direction.OUTBOUND)
     .order_by(_CALLBACKS.c.id)
 )
 _MARK_APPLIED = (
@@ -195,11 +212,14 @@ def record_status(session: Session, form: Mapping[str, str], on_settled: OnSettl
         _KEEP_CALLBACK,
         {"twilio_sid": sid, "status": status[:40], "error_code": error_code, "applied": False},
     )
-    found = session.execute(_OUTBOUND_BY_SID, {"sid": sid}).one_or_none()
-    if found is None:
+    rows = session.execute(_OUTBOUND_AND_WAITING, {"sid": sid}).all()
+    if not rows:
         return  # Not recorded yet: applied when the send records the SID.
-    message_id, current = found
-    moved = _take_waiting(session, sid, current)
+    message_id, current = rows[0].id, rows[0].status
+    waiting = [(row.reported, row.error_code) for row in rows if row.callback_id is not None]
+    if waiting:
+        session.execute(_MARK_APPLIED, {"sid": sid, "last": rows[-1].callback_id})
+    moved = _advance(current, waiting)
     if moved.status is None:
         return
     session.execute(

@@ -31,6 +31,7 @@ from services.settings import Settings
 from tests.conftest import LiveServer
 from tests.support.delivery import deliver
 from tests.support.factories import NO_QUIET_HOURS, new_case, new_victim, signed_post
+from tests.support.statements import recorded, verbs
 
 CASE = "CR-2026-0300"
 PHONE = "+447700900301"
@@ -160,3 +161,34 @@ def test_sms_news_canceled_at_twilio_finds_an_officer(
         [handoff] = session.scalars(select(Handoff)).all()
         assert handoff.priority is HandoffPriority.HIGH
         assert handoff.reason == notifications.FAILED_REASON
+
+
+@pytest.mark.both_databases
+def test_a_callback_finds_its_message_and_the_callbacks_waiting_for_it_in_one_query(
+    client: FlaskClient, auth: dict[str, str], settings: Settings, rt: Runtime, served: LiveServer
+) -> None:
+    """Two callbacks come for every message we send. Each is kept, then its message and the
+    callbacks waiting for it (one that came before the send recorded the SID, say) are read
+    together, and all of them applied in the order they came."""
+    client.put("/devphone/control", json={"callback_statuses": []})
+    message = _welcome(client, auth, rt)
+    sid = str(message.twilio_sid)
+    with rt.db.session() as session:
+        # Came while the send was committing, and left waiting (not applied yet).
+        session.add(DeliveryEvent(twilio_sid=sid, status="sent", applied=False))
+    form = {"MessageSid": sid, "MessageStatus": "delivered", "AccountSid": "AC" + "de" * 16}
+    with recorded(rt.db.engine) as statements:
+        assert signed_post(client, settings, "/twilio/status", form).status_code == 204
+    # The lock on the SID (PostgreSQL), the callback kept, the message with the callbacks
+    # waiting for it, those marked applied, the message moved.
+    locks = 1 if rt.db.engine.dialect.name == "postgresql" else 0
+    assert verbs(statements) == ["SELECT"] * locks + ["INSERT", "SELECT", "UPDATE", "UPDATE"]
+    assert _events(rt, sid) == [("sent", True), ("delivered", True)]
+    assert _status(rt, message.id) is MessageStatus.DELIVERED
+
+    # A callback for a SID no send has recorded yet is kept, waiting, and moves nothing.
+    form["MessageSid"] = "SM" + "0f" * 16
+    with recorded(rt.db.engine) as statements:
+        assert signed_post(client, settings, "/twilio/status", form).status_code == 204
+    assert verbs(statements) == ["SELECT"] * locks + ["INSERT", "SELECT"]
+    assert _events(rt, form["MessageSid"]) == [("delivered", False)]
