@@ -169,7 +169,7 @@ def test_a_callback_finds_its_message_and_the_callbacks_waiting_for_it_in_one_qu
 ) -> None:
     """Two callbacks come for every message we send. Each is kept, then its message and the
     callbacks waiting for it (one that came before the send recorded the SID, say) are read
-    together, and all of them applied in the order they came."""
+    together, and all of them applied (in the order they came: the next test)."""
     client.put("/devphone/control", json={"callback_statuses": []})
     message = _welcome(client, auth, rt)
     sid = str(message.twilio_sid)
@@ -192,3 +192,29 @@ def test_a_callback_finds_its_message_and_the_callbacks_waiting_for_it_in_one_qu
         assert signed_post(client, settings, "/twilio/status", form).status_code == 204
     assert verbs(statements) == ["SELECT"] * locks + ["INSERT", "SELECT"]
     assert _events(rt, form["MessageSid"]) == [("delivered", False)]
+
+
+@pytest.mark.both_databases
+def test_callbacks_left_waiting_are_applied_in_the_order_they_came(
+    client: FlaskClient, auth: dict[str, str], settings: Settings, rt: Runtime, served: LiveServer
+) -> None:
+    """Of two final statuses, the first that came stands: "undelivered" waiting, then
+    "delivered" arriving, leaves the message undelivered, and an officer is asked to tell
+    the victim (taken the other way round, it would read as delivered and nobody would)."""
+    client.put("/devphone/control", json={"callback_statuses": []})
+    message = _welcome(client, auth, rt)
+    sid = str(message.twilio_sid)
+    with rt.db.session() as session:
+        session.add(DeliveryEvent(twilio_sid=sid, status="sent", applied=False))
+        session.add(
+            DeliveryEvent(twilio_sid=sid, status="undelivered", error_code=30003, applied=False)
+        )
+    form = {"MessageSid": sid, "MessageStatus": "delivered", "AccountSid": "AC" + "de" * 16}
+    assert signed_post(client, settings, "/twilio/status", form).status_code == 204
+    assert _events(rt, sid) == [("sent", True), ("undelivered", True), ("delivered", True)]
+    with rt.db.session() as session:
+        moved = session.get_one(Message, message.id)
+        assert (moved.status, moved.error_code) == (MessageStatus.UNDELIVERED, 30003)
+        assert session.scalars(select(Notification)).one().status is NotificationStatus.FAILED
+        [handoff] = session.scalars(select(Handoff)).all()
+        assert handoff.reason == notifications.FAILED_REASON
