@@ -198,7 +198,11 @@ class Worker:
         if wake.take_new_work(session):
             self.wakeups.set()
 
-    def _drain(self, conversation_id: int, take_over: bool) -> None:
+    def _drain(self, conversation_id: int, take_over: bool, looked_at: float) -> None:
+        # The look's word that the lease was free holds for a moment only: a drain that
+        # waited longer for a thread (every one held by a slow Rasa, say) asks whether the
+        # lease's holder lives, as the look would (leases.claim's take_over).
+        take_over = take_over or time.monotonic() - looked_at > ALIVE_SECONDS
         try:
             # Every line logged while this conversation is drained carries its id.
             with logs.bound(conversation=str(conversation_id)):
@@ -238,6 +242,7 @@ class Worker:
         with self.rt.db.session() as session:
             found = look(session, DUE_LIMIT, self.owner, self.alive)
             urgent = outbox.due_urgent(session) if found.urgent else []
+        looked_at = time.monotonic()
         due, cut = found.due, found.cut
         if cut:
             with self.lock:
@@ -264,7 +269,7 @@ class Worker:
                     self.bulk_inflight.add(conversation_id)
                 self.inflight.add(conversation_id)
             future = self.pool.submit(
-                self._drain, conversation_id, conversation_id in found.orphaned
+                self._drain, conversation_id, conversation_id in found.orphaned, looked_at
             )
             future.add_done_callback(functools.partial(self._finished, conversation_id))
             started += 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import threading
+import time
 
 import pytest
 from flask.testing import FlaskClient
@@ -366,6 +367,11 @@ def test_a_drain_that_lost_a_free_lease_to_another_worker_gives_up_in_one_statem
     assert worker.dispatch() == 2
     worker.pool.shutdown(wait=True)
     assert sorted(started) == [(free, False), (held, True)]
+    # A drain that waited for a thread longer than the look's word holds asks again.
+    started.clear()
+    worker._drain(free, False, time.monotonic())
+    worker._drain(free, False, time.monotonic() - worker_module.ALIVE_SECONDS - 0.1)
+    assert started == [(free, False), (free, True)]
     with rt.db.session() as session:
         assert leases.claim(session, held, me, 60, take_over=False) is False
         assert leases.claim(session, held, me, 60) is True
