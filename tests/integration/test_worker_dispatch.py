@@ -33,6 +33,23 @@ def _message(client: FlaskClient, settings: Settings, sender: str) -> None:
     )
 
 
+def _dead_owner() -> str:
+    """An owner id of a process of ours that has exited: judged dead by its PID."""
+    exited = subprocess.Popen(["true"])  # noqa: S607 - only its pid, once it has exited
+    exited.wait()
+    return f"elsewhere:{exited.pid}:{leases.pid_namespace()}:0badf00d"
+
+
+def _lease(session: Session, conversation_id: int, owner: str | None) -> None:
+    """Give the conversation's lease to `owner` for five minutes (None: let it go)."""
+    until = utcnow() + dt.timedelta(minutes=5) if owner else None
+    session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id)
+        .values(lease_owner=owner, lease_until=until)
+    )
+
+
 def test_two_conversations_are_drained_in_parallel(
     client: FlaskClient, settings: Settings, rt: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -268,23 +285,12 @@ def test_a_live_worker_is_asked_after_once_a_second_and_a_dead_one_every_look(
     lock dropped takes it again."""
     _message(client, settings, "+447700900571")
     _message(client, settings, "+447700900572")
-    exited = subprocess.Popen(["true"])  # noqa: S607 - only its pid, once it has exited
-    exited.wait()
     other = leases.new_owner()  # alive: this process's pid
-    dead = f"elsewhere:{exited.pid}:{leases.pid_namespace()}:0badf00d"
-    until = utcnow() + dt.timedelta(minutes=5)
+    dead = _dead_owner()
     with rt.db.session() as session:
         first, second = session.scalars(select(Conversation.id).order_by(Conversation.id))
-        session.execute(
-            update(Conversation)
-            .where(Conversation.id == first)
-            .values(lease_owner=other, lease_until=until)
-        )
-        session.execute(
-            update(Conversation)
-            .where(Conversation.id == second)
-            .values(lease_owner=dead, lease_until=until)
-        )
+        _lease(session, first, other)
+        _lease(session, second, dead)
     asked: list[str] = []
     real = leases.owner_is_dead
 
@@ -316,18 +322,11 @@ def test_a_drain_that_lost_a_free_lease_to_another_worker_gives_up_in_one_statem
     taken over, by the look that sees it."""
     _message(client, settings, "+447700900581")
     _message(client, settings, "+447700900582")
-    exited = subprocess.Popen(["true"])  # noqa: S607 - only its pid, once it has exited
-    exited.wait()
-    dead = f"elsewhere:{exited.pid}:{leases.pid_namespace()}:0badf00d"
-    until = utcnow() + dt.timedelta(minutes=5)
+    dead = _dead_owner()
     me = leases.new_owner()
     with rt.db.session() as session:
         free, held = session.scalars(select(Conversation.id).order_by(Conversation.id))
-        session.execute(
-            update(Conversation)
-            .where(Conversation.id == held)
-            .values(lease_owner=dead, lease_until=until)
-        )
+        _lease(session, held, dead)
         found = worker_module.look(session, owner=me)
     assert sorted(found.due) == [(free, 0), (held, 0)]
     assert found.orphaned == {held}
@@ -335,11 +334,7 @@ def test_a_drain_that_lost_a_free_lease_to_another_worker_gives_up_in_one_statem
     # The race lost: between the look and the drain, the free lease went to another worker
     # (here one that has died since, so that a drain that asked would take it over).
     with rt.db.session() as session:
-        session.execute(
-            update(Conversation)
-            .where(Conversation.id == free)
-            .values(lease_owner=dead, lease_until=until)
-        )
+        _lease(session, free, dead)
     with recorded(rt.db.engine) as statements:
         processing.drain(rt, free, me, take_over=False)
     assert len(statements) == 1, statements  # the claim's UPDATE, and nothing more
@@ -358,11 +353,7 @@ def test_a_drain_that_lost_a_free_lease_to_another_worker_gives_up_in_one_statem
 
     monkeypatch.setattr(worker_module.processing, "drain", drain)
     with rt.db.session() as session:
-        session.execute(
-            update(Conversation)
-            .where(Conversation.id == free)
-            .values(lease_owner=None, lease_until=None)
-        )
+        _lease(session, free, None)
     worker = Worker(rt)
     assert worker.dispatch() == 2
     worker.pool.shutdown(wait=True)
