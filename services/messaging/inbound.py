@@ -216,10 +216,12 @@ def record_status(session: Session, form: Mapping[str, str], on_settled: OnSettl
     if not rows:
         return  # Not recorded yet: applied when the send records the SID.
     message_id, current = rows[0].id, rows[0].status
-    waiting = [(row.reported, row.error_code) for row in rows if row.callback_id is not None]
-    if waiting:
-        session.execute(_MARK_APPLIED, {"sid": sid, "last": rows[-1].callback_id})
-    moved = _advance(current, waiting)
+    waiting = [
+        (row.callback_id, row.reported, row.error_code)
+        for row in rows
+        if row.callback_id is not None
+    ]
+    moved = _mark_applied(session, sid, current, waiting)
     if moved.status is None:
         return
     session.execute(
@@ -285,9 +287,22 @@ def _take_waiting(session: Session, sid: str, current: MessageStatus) -> _Advanc
     """Mark the callbacks waiting for `sid` applied, and say what they do to a message in
     `current`. The caller holds the SID (hold_sid), so no callback comes in between."""
     waiting = session.execute(_WAITING_CALLBACKS, {"sid": sid}).all()
+    return _mark_applied(
+        session, sid, current, [(row.id, row.status, row.error_code) for row in waiting]
+    )
+
+
+def _mark_applied(
+    session: Session,
+    sid: str,
+    current: MessageStatus,
+    waiting: Sequence[tuple[int, str, int | None]],
+) -> _Advance:
+    """Mark `waiting` (the callbacks waiting for `sid`, as (id, status, error_code) in the
+    order they came) applied, and say what they do to a message in `current`."""
     if waiting:
-        session.execute(_MARK_APPLIED, {"sid": sid, "last": waiting[-1].id})
-    return _advance(current, [(row.status, row.error_code) for row in waiting])
+        session.execute(_MARK_APPLIED, {"sid": sid, "last": waiting[-1][0]})
+    return _advance(current, [(status, code) for _, status, code in waiting])
 
 
 def _advance(current: MessageStatus, callbacks: Sequence[tuple[str, int | None]]) -> _Advance:
