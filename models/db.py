@@ -91,11 +91,29 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # The same pool, outside any transaction (`reads`).
+        self._reads = sessionmaker(
+            self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+        )
 
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session that commits on success and rolls back on error."""
         with self.sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def reads(self) -> Iterator[Session]:
+        """A session for reads alone, outside any transaction (autocommit).
+
+        On PostgreSQL a transaction costs a round trip to begin and one to commit: for a
+        single SELECT, two of three. Each statement here sees what was committed before it
+        starts, as each does under PostgreSQL's READ COMMITTED anyway; two statements do not
+        share a snapshot (on SQLite they would in a transaction). Never write in it: each
+        statement would commit on its own. For a worker's look for work, which runs at every
+        wake-up, on every worker (bench/README.md, "fifth session").
+        """
+        with self._reads() as session:
             yield session
 
     def dispose(self) -> None:

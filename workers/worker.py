@@ -239,7 +239,9 @@ class Worker:
         with self.lock:
             # Before the look: a drain that ends during it sees the flag this look sets.
             self.look_again = False
-        with self.rt.db.session() as session:
+        # Reads alone: no transaction (two round trips fewer on PostgreSQL, where a NOTIFY
+        # makes every worker look).
+        with self.rt.db.reads() as session:
             found = look(session, DUE_LIMIT, self.owner, self.alive)
             urgent = outbox.due_urgent(session) if found.urgent else []
         looked_at = time.monotonic()

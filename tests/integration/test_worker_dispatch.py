@@ -7,8 +7,10 @@ import subprocess
 import threading
 import time
 
+import psycopg
 import pytest
 from flask.testing import FlaskClient
+from psycopg import pq
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -366,3 +368,36 @@ def test_a_drain_that_lost_a_free_lease_to_another_worker_gives_up_in_one_statem
     with rt.db.session() as session:
         assert leases.claim(session, held, me, 60, take_over=False) is False
         assert leases.claim(session, held, me, 60) is True
+
+
+def _in_transaction(session: Session) -> bool:
+    """Whether the session's database connection has a transaction open at the server."""
+    dbapi = session.connection().connection.dbapi_connection
+    if isinstance(dbapi, psycopg.Connection):
+        return dbapi.info.transaction_status is not pq.TransactionStatus.IDLE
+    return bool(dbapi.in_transaction)  # type: ignore[union-attr]
+
+
+def test_a_look_for_work_opens_no_transaction(
+    client: FlaskClient, settings: Settings, rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every worker looks at every wake-up (a NOTIFY wakes them all). In a transaction, a
+    look was three round trips to PostgreSQL (BEGIN, the SELECT, COMMIT); it is one."""
+    _message(client, settings, "+447700900591")
+    with rt.db.session() as session:
+        assert worker_module.look(session).due
+        # Python's sqlite3 begins a transaction at the first write: on SQLite a look never
+        # had one.
+        assert _in_transaction(session) is (rt.db.engine.dialect.name == "postgresql")
+    with rt.db.reads() as session:
+        assert worker_module.look(session).due
+        assert not _in_transaction(session)
+    monkeypatch.setattr(worker_module.processing, "drain", lambda *_, **__: None)
+    worker = Worker(rt)
+
+    def no_transaction() -> None:
+        raise AssertionError("a look opened a transaction")
+
+    monkeypatch.setattr(rt.db, "session", no_transaction)
+    assert worker.dispatch() == 1
+    worker.pool.shutdown(wait=True)
