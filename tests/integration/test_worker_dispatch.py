@@ -392,6 +392,12 @@ def test_a_look_for_work_opens_no_transaction(
     with rt.db.reads() as session:
         assert worker_module.look(session).due
         assert not _in_transaction(session)
+        reader = session.connection().connection.dbapi_connection
+    # The connection goes back to the pool as it was: a write after it is in a transaction.
+    with rt.db.session() as session:
+        assert session.connection().connection.dbapi_connection is reader
+        session.execute(update(Conversation).values(lease_owner=None))
+        assert _in_transaction(session)
     monkeypatch.setattr(worker_module.processing, "drain", lambda *_, **__: None)
     worker = Worker(rt)
 
