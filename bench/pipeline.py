@@ -853,14 +853,17 @@ class Job:
     body: str
 
 
+def lane_jobs(messages: int, concurrency: int, lane: int) -> int:
+    """How many of `messages` the sender `lane` of `concurrency` sends."""
+    return messages // concurrency + (1 if lane < messages % concurrency else 0)
+
+
 def most_per_victim(victims: int, messages: int, concurrency: int) -> int:
     """The most messages `plan` gives one victim."""
-    most = 0
-    for lane in range(concurrency):
-        own = len(range(lane, victims, concurrency))
-        count = messages // concurrency + (1 if lane < messages % concurrency else 0)
-        most = max(most, -(-count // own))
-    return most
+    return max(
+        -(-lane_jobs(messages, concurrency, lane) // len(range(lane, victims, concurrency)))
+        for lane in range(concurrency)
+    )
 
 
 # How many messages one victim may send in a run, so that no text of BODIES comes a fourth
@@ -890,7 +893,7 @@ def plan(victims: list[Victim], messages: int, concurrency: int) -> list[list[Jo
     lanes: list[list[Job]] = []
     for lane in range(concurrency):
         own = victims[lane::concurrency]
-        count = messages // concurrency + (1 if lane < messages % concurrency else 0)
+        count = lane_jobs(messages, concurrency, lane)
         jobs = []
         for j in range(count):
             victim, turn = j % len(own), j // len(own)
