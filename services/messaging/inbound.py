@@ -46,9 +46,11 @@ _CONVERSATION_BY_ADDRESS = select(_CONVERSATIONS.c.id).where(
 )
 _CALLBACKS = cast(Table, DeliveryEvent.__table__)
 _KEEP_CALLBACK = insert(_CALLBACKS)
+# The callbacks kept for the SID `sid` and not applied to its message yet.
+_WAITING = (_CALLBACKS.c.twilio_sid == bindparam("sid")) & _CALLBACKS.c.applied.is_(False)
 _WAITING_CALLBACKS = (
     select(_CALLBACKS.c.id, _CALLBACKS.c.status, _CALLBACKS.c.error_code)
-    .where(_CALLBACKS.c.twilio_sid == bindparam("sid"), _CALLBACKS.c.applied.is_(False))
+    .where(_WAITING)
     .order_by(_CALLBACKS.c.id)
 )
 # The message a callback is about, with the callbacks waiting for it (this one included),
@@ -62,23 +64,12 @@ _OUTBOUND_AND_WAITING = (
         _CALLBACKS.c.status.label("reported"),
         _CALLBACKS.c.error_code,
     )
-    .select_from(
-        _MESSAGES.outerjoin(
-            _CALLBACKS,
-            (_CALLBACKS.c.twilio_sid == _MESSAGES.c.twilio_sid) & _CALLBACKS.c.applied.is_(False),
-        )
-    )
+    .select_from(_MESSAGES.outerjoin(_CALLBACKS, _WAITING))
     .where(_MESSAGES.c.twilio_sid == bindparam("sid"), _MESSAGES.c.direction == Direction.OUTBOUND)
     .order_by(_CALLBACKS.c.id)
 )
 _MARK_APPLIED = (
-    update(_CALLBACKS)
-    .where(
-        _CALLBACKS.c.twilio_sid == bindparam("sid"),
-        _CALLBACKS.c.applied.is_(False),
-        _CALLBACKS.c.id <= bindparam("last"),
-    )
-    .values(applied=True)
+    update(_CALLBACKS).where(_WAITING, _CALLBACKS.c.id <= bindparam("last")).values(applied=True)
 )
 _MOVE_MESSAGE = (
     update(_MESSAGES)
