@@ -91,9 +91,18 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        # The same pool, outside any transaction (`reads`).
-        self._reads = sessionmaker(
-            self.engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False
+        # The same pool, outside any transaction (`reads`). SQLite's driver runs a SELECT
+        # outside any transaction already (it begins one only at a write), and switching a
+        # SQLite connection to autocommit and back costs a statement at each checkout
+        # (SQLAlchemy resets it with `PRAGMA read_uncommitted`): there it is the plain
+        # factory.
+        self._reads = (
+            self.sessions
+            if url.startswith("sqlite")
+            else sessionmaker(
+                self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+                expire_on_commit=False,
+            )
         )
 
     @contextmanager
@@ -111,7 +120,8 @@ class Database:
         starts, as each does under PostgreSQL's READ COMMITTED anyway; two statements do not
         share a snapshot (on SQLite they would in a transaction). Never write in it: each
         statement would commit on its own. For a worker's look for work, which runs at every
-        wake-up, on every worker (bench/README.md, "fifth session").
+        wake-up, on every worker (bench/README.md, "fifth session"). On SQLite a plain
+        session: its driver already leaves a SELECT outside any transaction.
         """
         with self._reads() as session:
             yield session

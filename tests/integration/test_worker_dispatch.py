@@ -407,3 +407,24 @@ def test_a_look_for_work_opens_no_transaction(
     monkeypatch.setattr(rt.db, "session", no_transaction)
     assert worker.dispatch() == 1
     worker.pool.shutdown(wait=True)
+
+
+def test_a_look_on_sqlite_is_its_one_statement(
+    client: FlaskClient, settings: Settings, rt: Runtime
+) -> None:
+    """What SQLite's driver runs for a look, as it runs it (its trace, which sees what
+    SQLAlchemy's dialect sends outside the engine's events too): the SELECT and nothing else.
+    Switching a SQLite connection to autocommit for the look cost a `PRAGMA
+    read_uncommitted` at each checkout, at every wake-up of every worker."""
+    if rt.db.engine.dialect.name != "sqlite":
+        pytest.skip("on PostgreSQL autocommit is the driver's own setting, no statement")
+    _message(client, settings, "+447700900592")
+    traced: list[str] = []
+    for _ in range(2):  # the second time on a connection given back to the pool
+        with rt.db.reads() as session:
+            dbapi = session.connection().connection.dbapi_connection
+            dbapi.set_trace_callback(traced.append)  # type: ignore[union-attr]
+            assert worker_module.look(session).due
+        # After the session gave the connection back: what the pool ran then is traced too.
+        dbapi.set_trace_callback(None)  # type: ignore[union-attr]
+    assert [statement.split()[0] for statement in traced] == ["SELECT", "SELECT"]
