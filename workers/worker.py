@@ -181,14 +181,21 @@ class Worker:
         # work was left waiting (`look_again`), and by stop(): the loop looks for work at
         # once instead of at its next poll.
         self.wakeups = threading.Event()
-        # The last look left due work for later: a conversation already in hand (work that
-        # came while it was drained, which its drain may have let go just before), bulk
-        # beyond its threads, or more than one look returns. A drain that ends then looks
-        # again at once; otherwise the look would find nothing new (new work wakes the
-        # workers by itself: the web app's and scheduler's nudges, and this worker's own
-        # transactions below), and looking after every drain cost a look a message
-        # (bench/README.md, "third session: what each change did").
+        # The last look left due work for later: bulk beyond its threads, or more than one
+        # look returns. A drain that ends then looks again at once; otherwise the look would
+        # find nothing new (new work wakes the workers by itself: the web app's and
+        # scheduler's nudges, and this worker's own transactions below), and looking after
+        # every drain cost a look a message (bench/README.md, "third session: what each
+        # change did").
         self.look_again = False
+        # Conversations a look found due while already in hand, with the time.monotonic()
+        # by which the latest such look had read: work that came while the conversation was
+        # drained, which its drain may have let go just before. Its drain, ending, looks
+        # again unless it let the lease go in a transaction begun after that look had read
+        # (then it took that work itself: processing.drain's return). Looking after every
+        # such drain cost about a look a message, most of them for the very message the
+        # drain was answering (bench/README.md, "sixth session").
+        self.seen_in_hand: dict[int, float] = {}
         # A transaction of this worker's that wrote work its drain will not take up (an
         # urgent message, other conversations made due: wake.note_new_work) wakes the loop
         # as it commits, so the 999 guidance goes now, not at the next poll.
@@ -198,7 +205,9 @@ class Worker:
         if wake.take_new_work(session):
             self.wakeups.set()
 
-    def _drain(self, conversation_id: int, take_over: bool, looked_at: float) -> None:
+    def _drain(self, conversation_id: int, take_over: bool, looked_at: float) -> float | None:
+        """processing.drain's answer: when the transaction that let the lease go began, or
+        None (another worker has it, or an error)."""
         # The look's word that the lease was free holds for a moment only: a drain that
         # waited longer for a thread (every one held by a slow Rasa, say) asks whether the
         # lease's holder lives, as the look would (leases.claim's take_over).
@@ -206,9 +215,10 @@ class Worker:
         try:
             # Every line logged while this conversation is drained carries its id.
             with logs.bound(conversation=str(conversation_id)):
-                processing.drain(self.rt, conversation_id, self.owner, take_over=take_over)
+                return processing.drain(self.rt, conversation_id, self.owner, take_over=take_over)
         except Exception:
             log.exception("conversation %s: unexpected error; it will be retried", conversation_id)
+            return None
 
     def _send_urgent(self, message_id: int) -> None:
         try:
@@ -220,11 +230,16 @@ class Worker:
         with self.lock:
             self.urgent_inflight.discard(message_id)
 
-    def _finished(self, conversation_id: int, _future: Future[None]) -> None:
+    def _finished(self, conversation_id: int, future: Future[float | None]) -> None:
+        let_go_at = None if future.cancelled() else future.result()
         with self.lock:
             self.inflight.discard(conversation_id)
             self.bulk_inflight.discard(conversation_id)
-            look_again = self.look_again
+            seen = self.seen_in_hand.pop(conversation_id, None)
+            # A look that had read before the transaction that let the lease go began saw
+            # nothing that transaction did not see too, and it let go only with nothing due.
+            missed = seen is not None and (let_go_at is None or seen >= let_go_at)
+            look_again = self.look_again or missed
         if look_again and not self.stopping.is_set():
             # A thread is free and work was left for it: look now, not at the next poll.
             # Without this, a burst would start only `bulk_slots` conversations a second.
@@ -262,7 +277,10 @@ class Worker:
         for conversation_id, priority in due:
             with self.lock:
                 if conversation_id in self.inflight:
-                    self.look_again = True
+                    # Its drain looks again when it ends, unless it took this work itself.
+                    self.seen_in_hand[conversation_id] = max(
+                        looked_at, self.seen_in_hand.get(conversation_id, looked_at)
+                    )
                     continue
                 if priority >= BULK_PRIORITY:
                     if len(self.bulk_inflight) >= self.bulk_slots:
@@ -270,10 +288,10 @@ class Worker:
                         continue
                     self.bulk_inflight.add(conversation_id)
                 self.inflight.add(conversation_id)
-            future = self.pool.submit(
+            drained = self.pool.submit(
                 self._drain, conversation_id, conversation_id in found.orphaned, looked_at
             )
-            future.add_done_callback(functools.partial(self._finished, conversation_id))
+            drained.add_done_callback(functools.partial(self._finished, conversation_id))
             started += 1
         return started
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -480,8 +481,16 @@ def _next_step(
     return HANDLED
 
 
-def drain(rt: Runtime, conversation_id: int, owner: str, take_over: bool = True) -> None:
+def drain(rt: Runtime, conversation_id: int, owner: str, take_over: bool = True) -> float | None:
     """Work a conversation under its lease until nothing in it is due.
+
+    Returns the time.monotonic() at which the transaction that let the lease go, nothing
+    being due, began; None when the drain ended otherwise (another worker holds the lease).
+    Whatever a look had seen due in the conversation before that time was read or sent by
+    then, or the lease would not have been let go: every statement of that transaction sees
+    what was committed before the look read it. The worker uses it to look for work again
+    after a drain only when a look may have seen work this drain did not take
+    (workers.worker.Worker._finished).
 
     `take_over`: whether the first claim may take the lease over from an owner that died
     (leases.claim). A worker whose look found the lease free passes False: with several
@@ -496,9 +505,11 @@ def drain(rt: Runtime, conversation_id: int, owner: str, take_over: bool = True)
     """
     lease = rt.settings.lease_seconds
     step: outbox.Submission | BotRequest | str | None = HANDLED
+    began = time.monotonic()
     while step is not None:
         if isinstance(step, outbox.Submission):
             outcome = outbox.deliver(rt.twilio, rt.rate_limiter, step)
+            began = time.monotonic()
             with rt.db.session() as session:
                 # What Twilio said is recorded whoever holds the lease now: it is this
                 # send's outcome (finish_send checks the row is still ours to finish).
@@ -506,22 +517,26 @@ def drain(rt: Runtime, conversation_id: int, owner: str, take_over: bool = True)
                 if leases.release_if(
                     session, _RELEASE_IF_IDLE, conversation_id, owner, heard=step.heard_at
                 ):
-                    return  # Nothing more to send or read: the lease is let go.
+                    return began  # Nothing more to send or read: the lease is let go.
                 if not leases.claim(session, conversation_id, owner, lease):
-                    return  # Another worker has it.
+                    return None  # Another worker has it.
                 step = _next_step(session, rt, conversation_id, owner)
         elif isinstance(step, BotRequest):
             answer = ask_bot(rt, step)
+            began = time.monotonic()
             with rt.db.session() as session:
                 if not leases.renew(session, conversation_id, owner, lease):
                     # Someone took over while Rasa was thinking: they will process it.
                     log.warning("conversation %s: lease lost", conversation_id)
-                    return
+                    return None
                 finish_processing(session, rt, step, answer)
                 step = _next_step(session, rt, conversation_id, owner)
         else:
+            began = time.monotonic()
             with rt.db.session() as session:
                 if not leases.claim(session, conversation_id, owner, lease, take_over):
-                    return  # Another worker has it.
+                    return None  # Another worker has it.
                 step = _next_step(session, rt, conversation_id, owner)
             take_over = True  # Only the first claim follows the look.
+    # _next_step found nothing due and let the lease go, in the transaction begun then.
+    return began

@@ -158,6 +158,58 @@ def test_a_drain_that_ends_looks_again_only_when_work_was_left_waiting(
     assert busy.wakeups.is_set(), "work left waiting must be looked for when the drain ends"
 
 
+def test_a_drain_that_let_go_after_a_look_read_took_what_it_saw(
+    client: FlaskClient, settings: Settings, rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A look finds a conversation in hand nearly every time, for the very message its drain
+    is answering: looking again after each such drain cost about a look a message. A drain
+    that let the lease go in a transaction begun after the look had read saw all it saw, and
+    let go only with nothing due; any other end (lease lost, an error, let go before the
+    look read) still looks again."""
+    _message(client, settings, "+447700900525")
+    release = threading.Event()
+    answer: list[float | None] = []
+
+    def drain(_rt: Runtime, _conversation_id: int, _owner: str, **_: object) -> float | None:
+        release.wait(10)
+        return answer[0] if answer else time.monotonic()  # default: let go after the look
+
+    monkeypatch.setattr(worker_module.processing, "drain", drain)
+    before_look = time.monotonic()
+    for let_go, needs_a_look in (
+        ("after the look", False),
+        ("before the look read", True),
+        ("not at all", True),
+    ):
+        release.clear()
+        answer[:] = {"before the look read": [before_look], "not at all": [None]}.get(let_go, [])
+        worker = Worker(rt)
+        assert worker.dispatch() == 1
+        assert worker.dispatch() == 0  # the look finds it in hand
+        worker.wakeups.clear()
+        release.set()
+        worker.pool.shutdown(wait=True)
+        assert worker.wakeups.is_set() is needs_a_look, let_go
+
+
+def test_a_drain_says_when_the_transaction_that_let_its_lease_go_began(
+    client: FlaskClient, settings: Settings, rt: Runtime
+) -> None:
+    """What the worker's rule above rests on (processing.drain's return): the time is taken
+    before the transaction whose statements found nothing due, and the lease is then free."""
+    _message(client, settings, "+447700900526")
+    with rt.db.session() as session:
+        conversation = session.scalars(select(Conversation)).one()
+        session.execute(update(Message).values(status=MessageStatus.PROCESSED))
+        outbox.enqueue(session, conversation, "Thank you.", Author.BOT)
+        conversation_id = conversation.id
+    before = time.monotonic()
+    let_go_at = processing.drain(rt, conversation_id, leases.new_owner())
+    assert let_go_at is not None and before < let_go_at < time.monotonic()
+    with rt.db.session() as session:
+        assert session.get_one(Conversation, conversation_id).lease_owner is None
+
+
 def test_bulk_beyond_its_threads_is_started_as_threads_free_up(
     client: FlaskClient, settings: Settings, rt: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -338,7 +390,9 @@ def test_a_drain_that_lost_a_free_lease_to_another_worker_gives_up_in_one_statem
     with rt.db.session() as session:
         _lease(session, free, dead)
     with recorded(rt.db.engine) as statements:
-        processing.drain(rt, free, me, take_over=False)
+        # None: it did not let the lease go (its worker then looks again, if a look saw
+        # work in the conversation meanwhile).
+        assert processing.drain(rt, free, me, take_over=False) is None
     assert len(statements) == 1, statements  # the claim's UPDATE, and nothing more
     with rt.db.session() as session:
         assert session.get_one(Conversation, free).lease_owner == dead
