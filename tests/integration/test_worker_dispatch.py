@@ -168,21 +168,22 @@ def test_a_drain_that_let_go_after_a_look_read_took_what_it_saw(
     look read) still looks again."""
     _message(client, settings, "+447700900525")
     release = threading.Event()
-    answer: list[float | None] = []
+    let_go_at: list[float | None] = []  # what the drain answers; empty: the time it ends
 
     def drain(_rt: Runtime, _conversation_id: int, _owner: str, **_: object) -> float | None:
         release.wait(10)
-        return answer[0] if answer else time.monotonic()  # default: let go after the look
+        return let_go_at[0] if let_go_at else time.monotonic()
 
     monkeypatch.setattr(worker_module.processing, "drain", drain)
     before_look = time.monotonic()
-    for let_go, needs_a_look in (
-        ("after the look", False),
-        ("before the look read", True),
-        ("not at all", True),
-    ):
+    cases: list[tuple[str, list[float | None], bool]] = [
+        ("let go after the look read", [], False),
+        ("let go before the look read", [before_look], True),
+        ("did not let go", [None], True),
+    ]
+    for let_go, answer, needs_a_look in cases:
         release.clear()
-        answer[:] = {"before the look read": [before_look], "not at all": [None]}.get(let_go, [])
+        let_go_at[:] = answer
         worker = Worker(rt)
         assert worker.dispatch() == 1
         assert worker.dispatch() == 0  # the look finds it in hand
