@@ -231,7 +231,11 @@ class Worker:
             self.urgent_inflight.discard(message_id)
 
     def _finished(self, conversation_id: int, future: Future[float | None]) -> None:
-        let_go_at = None if future.cancelled() else future.result()
+        # Never raise here: the conversation must leave `inflight` whatever the drain did
+        # (`_drain` catches Exception; SystemExit and the like still end up on the future).
+        let_go_at = None
+        if not future.cancelled() and future.exception() is None:
+            let_go_at = future.result()
         with self.lock:
             self.inflight.discard(conversation_id)
             self.bulk_inflight.discard(conversation_id)
