@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 
 import psycopg
 import pytest
@@ -193,22 +195,59 @@ def test_a_drain_that_let_go_after_a_look_read_took_what_it_saw(
         assert worker.wakeups.is_set() is needs_a_look, let_go
 
 
+def test_a_drain_that_dies_of_anything_leaves_its_conversation_free_to_start_again(
+    client: FlaskClient, settings: Settings, rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever ends a drain, its conversation leaves the worker's hands: one kept there
+    would never be started again by this worker (with one worker, never at all)."""
+    _message(client, settings, "+447700900527")
+
+    def drain(_rt: Runtime, _conversation_id: int, _owner: str, **_: object) -> float | None:
+        raise SystemExit("not an Exception: _drain does not catch it")
+
+    monkeypatch.setattr(worker_module.processing, "drain", drain)
+    worker = Worker(rt)
+    assert worker.dispatch() == 1
+    deadline = time.monotonic() + 10
+    while worker.inflight and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not worker.inflight
+    monkeypatch.setattr(worker_module.processing, "drain", lambda *_, **__: None)
+    assert worker.dispatch() == 1  # started again
+    worker.pool.shutdown(wait=True)
+
+
 def test_a_drain_says_when_the_transaction_that_let_its_lease_go_began(
-    client: FlaskClient, settings: Settings, rt: Runtime
+    client: FlaskClient, settings: Settings, rt: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """What the worker's rule above rests on (processing.drain's return): the time is taken
-    before the transaction whose statements found nothing due, and the lease is then free."""
+    before that transaction began, never after (a look that read during it would be taken
+    for one that read before), and after every earlier one; the lease is then free. Both
+    ways a drain lets go: after a send (`release_if`), and finding nothing due."""
     _message(client, settings, "+447700900526")
     with rt.db.session() as session:
         conversation = session.scalars(select(Conversation)).one()
         session.execute(update(Message).values(status=MessageStatus.PROCESSED))
         outbox.enqueue(session, conversation, "Thank you.", Author.BOT)
         conversation_id = conversation.id
-    before = time.monotonic()
-    let_go_at = processing.drain(rt, conversation_id, leases.new_owner())
-    assert let_go_at is not None and before < let_go_at < time.monotonic()
-    with rt.db.session() as session:
-        assert session.get_one(Conversation, conversation_id).lease_owner is None
+    began: list[float] = []
+    session_of = rt.db.session
+
+    @contextlib.contextmanager
+    def timed() -> Iterator[Session]:
+        began.append(time.monotonic())
+        with session_of() as session:
+            yield session
+
+    monkeypatch.setattr(rt.db, "session", timed)
+    for transactions in (2, 1):  # the reply sent, then let go; then nothing due at all
+        began.clear()
+        let_go_at = processing.drain(rt, conversation_id, leases.new_owner())
+        assert len(began) == transactions
+        assert let_go_at is not None and let_go_at <= began[-1]
+        assert transactions == 1 or began[-2] < let_go_at
+        with session_of() as session:
+            assert session.get_one(Conversation, conversation_id).lease_owner is None
 
 
 def test_bulk_beyond_its_threads_is_started_as_threads_free_up(
