@@ -13,7 +13,7 @@ from services.casework import notifications
 from services.conversations import arrival
 from services.errors import InvalidField
 from services.identity import verification
-from services.messaging import inbound
+from services.messaging import inbound, wake
 from services.runtime import runtime
 
 bp = Blueprint("twilio", __name__, url_prefix="/twilio")
@@ -79,6 +79,11 @@ def messages() -> Response:
 @bp.post("/status")
 @validate_twilio_request
 def status() -> Response:
-    with runtime().db.session() as session:
+    rt = runtime()
+    with rt.db.session() as session:
         inbound.record_status(session, request.form, notifications.settle)
+    # A failure may have written work for the workers (news going again by SMS when WhatsApp
+    # did not deliver it): committed, they are woken for it, as for an inbound message.
+    if wake.take_new_work(session):
+        rt.waker.nudge()
     return Response("", status=204)

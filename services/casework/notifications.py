@@ -54,7 +54,7 @@ from models.notifications import may_move
 from services.console import handoffs
 from services.language import wording
 from services.language.texts import TEXTS, text
-from services.messaging import inbound, outbox
+from services.messaging import inbound, outbox, wake
 from services.messaging.segments import MAX_BODY
 from services.messaging.templates import Templates, Unfit
 from services.victims_code import deadlines, duties
@@ -628,6 +628,9 @@ def settle(session: Session, message: Message) -> None:
         fallback = _enqueue(session, conversation, notification, None, sent_as=SentAs.SMS)
         notification.message_id = fallback.id
         notification.fell_back_at = utcnow()
+        # Written by a status callback (the web app) into a conversation no drain may hold:
+        # the workers are woken as it commits, not left to their poll (webhooks/twilio.py).
+        wake.note_new_work(session)
         log.warning("notification %s: WhatsApp failed, falling back to SMS", notification.id)
         return
     if notification.status in (NotificationStatus.QUEUED, NotificationStatus.SENT):

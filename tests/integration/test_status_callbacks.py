@@ -32,6 +32,7 @@ from tests.conftest import LiveServer
 from tests.support.delivery import deliver
 from tests.support.factories import NO_QUIET_HOURS, new_case, new_victim, signed_post
 from tests.support.statements import recorded, verbs
+from tests.support.wakeups import listening
 
 CASE = "CR-2026-0300"
 PHONE = "+447700900301"
@@ -126,6 +127,33 @@ def test_a_status_twilio_adds_later_is_kept_and_moves_nothing(
         assert signed_post(client, settings, "/twilio/status", form).status_code == 204
     assert _events(rt, sid) == [("sent", True), ("queued_for_rcs", True), (future[:40], True)]
     assert _status(rt, message.id) is MessageStatus.SENT
+
+
+@pytest.mark.both_databases  # each database wakes its workers its own way
+def test_news_going_again_by_sms_wakes_the_workers(
+    client: FlaskClient,
+    auth: dict[str, str],
+    settings: Settings,
+    rt: Runtime,
+    served: LiveServer,
+) -> None:
+    """The SMS copy a status callback writes is work no drain may hold: the workers are
+    woken for it as it commits (NOTIFY on PostgreSQL, the datagram on SQLite), not left to
+    their poll, or to a look that happened to follow some other conversation's drain."""
+    client.put("/devphone/control", json={"callback_statuses": ["sent"]})
+    message = _welcome(client, auth, rt, channel="whatsapp")
+    sid = str(message.twilio_sid)
+    assert _eventually(lambda: _events(rt, sid)) == [("sent", True)]
+    rt.wait_for_background()
+    form = {"MessageSid": sid, "MessageStatus": "undelivered", "ErrorCode": "63016"}
+    with listening(settings.database_url, settings.worker_wake_addr) as worker:
+        answer = signed_post(
+            client, settings, "/twilio/status", {**form, "AccountSid": "AC" + "de" * 16}
+        )
+        assert answer.status_code == 204
+        assert worker.outcome() == "woken"
+    with rt.db.session() as session:
+        assert session.scalars(select(Notification)).one().fell_back_at is not None
 
 
 @pytest.mark.parametrize("outcome", ["partially_delivered", "canceled"])
