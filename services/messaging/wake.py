@@ -89,6 +89,9 @@ class Waker:
         self._conn: psycopg.Connection[TupleRow] | None = None
         self._pid = 0
         self._lock = threading.Lock()
+        # A commit is waiting for a NOTIFY sent after it. Set by every nudge before it asks
+        # for the lock; the thread that holds the lock sends again while it is set.
+        self._pending = threading.Event()
 
     def nudge(self) -> None:
         """Wake the workers: every worker of the database on PostgreSQL, one worker of this
@@ -96,26 +99,37 @@ class Waker:
         if self.conninfo is None:
             nudge(self.addr)
             return
-        # Another thread of this process is nudging already: its NOTIFY wakes the workers
-        # for this commit too. Never queue a webhook behind a slow connection.
+        self._pending.set()
+        # Another thread of this process is nudging already: it sends once more for this
+        # commit when its NOTIFY is done (`_send_while_pending`), since its NOTIFY may have
+        # gone before this commit, and a look it woke may have missed it (an urgent message
+        # then waited for the poll). Never queue a webhook behind a slow connection.
         if not self._lock.acquire(timeout=_NUDGE_WAIT_SECONDS):
             return
         try:
-            # One connection of its own, kept open (a NOTIFY is one short round trip), and
-            # never one inherited across a fork.
-            if self._conn is None or self._conn.closed or self._pid != os.getpid():
-                quick = make_conninfo(self.conninfo, **_QUICK)
-                self._conn = psycopg.connect(quick, autocommit=True)
-                self._pid = os.getpid()
-            self._conn.execute(f"NOTIFY {CHANNEL}")
-        except psycopg.Error as exc:
-            log.warning(
-                "could not wake the workers (%s); they will find the work by polling",
-                type(exc).__name__,
-            )
-            self._close()
+            self._send_while_pending()
         finally:
             self._lock.release()
+
+    def _send_while_pending(self) -> None:
+        """NOTIFY until no commit waits for one sent after it (the caller holds the lock)."""
+        while self._pending.is_set():
+            self._pending.clear()
+            try:
+                # One connection of its own, kept open (a NOTIFY is one short round trip),
+                # and never one inherited across a fork.
+                if self._conn is None or self._conn.closed or self._pid != os.getpid():
+                    quick = make_conninfo(self.conninfo or "", **_QUICK)
+                    self._conn = psycopg.connect(quick, autocommit=True)
+                    self._pid = os.getpid()
+                self._conn.execute(f"NOTIFY {CHANNEL}")
+            except psycopg.Error as exc:
+                log.warning(
+                    "could not wake the workers (%s); they will find the work by polling",
+                    type(exc).__name__,
+                )
+                self._close()
+                return  # the database is not answering: the poll finds the rest
 
     def _close(self) -> None:
         if self._conn is not None and self._pid == os.getpid():

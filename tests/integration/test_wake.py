@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import socket
+import threading
 from collections.abc import Iterator
 
 import pytest
 from flask.testing import FlaskClient
 
+from services.messaging.wake import Waker
 from services.settings import Settings
 from tests.support.factories import inbound_form, signed_post
 from tests.support.ports import spare_port
@@ -59,3 +61,28 @@ def test_a_datagram_to_the_wake_address_wakes_a_worker_on_either_database(
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
             sock.sendto(b"w", addr)
         assert local.outcome() == "woken"
+
+
+@pytest.mark.postgresql_only  # only NOTIFY has a thread in flight to leave it to
+def test_a_nudge_left_to_a_notify_in_flight_is_sent_again_after_it(
+    db_kind: str, settings: Settings, listener: Listener
+) -> None:
+    """A webhook whose nudge finds another thread's NOTIFY in flight does not wait for it
+    (never a webhook queued behind a slow connection), but that NOTIFY may have gone before
+    this commit, and the look it woke missed it: the 999 guidance then waited for the poll.
+    The thread in flight sends once more when its own NOTIFY is done."""
+    if db_kind != "postgresql":
+        pytest.skip("on SQLite each nudge sends its own datagram; no thread waits for another")
+    waker = Waker(settings.database_url, settings.worker_wake_addr)
+    assert waker._lock.acquire(timeout=5)  # another thread's NOTIFY is in flight
+    try:
+        webhook = threading.Thread(target=waker.nudge)
+        webhook.start()
+        webhook.join(5)
+        assert not webhook.is_alive(), "a webhook must not wait for another's NOTIFY"
+        # What the thread in flight does once its own NOTIFY is done.
+        waker._send_while_pending()
+    finally:
+        waker._lock.release()
+    assert listener.outcome() == "woken"
+    waker.close()
