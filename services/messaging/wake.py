@@ -1,7 +1,7 @@
 """Wake-ups: the web app and the scheduler tell the workers that new work is waiting.
 
 Workers also poll (workers/worker.py), so a wake-up that is lost costs a little latency and
-nothing else: sending one never blocks for long and never fails a webhook.
+nothing else: sending one never waits on the database and never fails a webhook.
 
 - **PostgreSQL**: `NOTIFY work_due`. The server hands it to every connection that has run
   `LISTEN work_due` on that database, wherever it runs: a web node on one host wakes the
@@ -45,8 +45,6 @@ _QUICK: dict[str, int] = {
     "keepalives_count": 2,
     "tcp_user_timeout": 2000,
 }
-# How long a nudge waits for another thread's nudge to finish before leaving it to that one.
-_NUDGE_WAIT_SECONDS = 0.05
 
 
 # The key, in a session's `info`, of a transaction that wrote work no drain in hand takes up
@@ -81,58 +79,85 @@ def _on_postgresql(database_url: str) -> bool:
 
 
 class Waker:
-    """The sending end, one per process (Runtime.waker): `nudge()` after a commit."""
+    """The sending end, one per process (Runtime.waker): `nudge()` after a commit.
+
+    On PostgreSQL a thread of its own (one per process, started at the first nudge and again
+    after a fork) sends the NOTIFYs, so that no request ever waits on the database for one:
+    a nudge only marks that a commit waits for a NOTIFY sent after it. The thread clears the
+    mark, then sends; a commit marked while a NOTIFY is in flight gets another. When a
+    request sent its own NOTIFY, one that found another thread's in flight left its commit
+    to it, which may have gone before that commit (the 999 guidance then waited for the
+    workers' poll); and a request could be held for as long as NOTIFYs took.
+    """
 
     def __init__(self, database_url: str, addr: tuple[str, int]) -> None:
         self.addr = addr
         self.conninfo = libpq_url(database_url) if _on_postgresql(database_url) else None
         self._conn: psycopg.Connection[TupleRow] | None = None
-        self._pid = 0
-        self._lock = threading.Lock()
-        # A commit is waiting for a NOTIFY sent after it. Set by every nudge before it asks
-        # for the lock; the thread that holds the lock sends again while it is set.
-        self._pending = threading.Event()
+        self._pending = threading.Event()  # a commit waits for a NOTIFY sent after it
+        self._closing = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._thread_pid = 0
+        self._start_lock = threading.Lock()
 
     def nudge(self) -> None:
         """Wake the workers: every worker of the database on PostgreSQL, one worker of this
-        host on SQLite. Never raises: a lost wake-up only waits for the workers' poll."""
+        host on SQLite. Never raises, and never waits on the database: a lost wake-up only
+        waits for the workers' poll."""
         if self.conninfo is None:
             nudge(self.addr)
             return
         self._pending.set()
-        # Another thread of this process is nudging already: it sends once more for this
-        # commit when its NOTIFY is done (`_send_while_pending`), since its NOTIFY may have
-        # gone before this commit, and a look it woke may have missed it (an urgent message
-        # then waited for the poll). Never queue a webhook behind a slow connection.
-        if not self._lock.acquire(timeout=_NUDGE_WAIT_SECONDS):
-            return
-        try:
-            self._send_while_pending()
-        finally:
-            self._lock.release()
+        if self._thread_pid != os.getpid():
+            self._start()
 
-    def _send_while_pending(self) -> None:
-        """NOTIFY until no commit waits for one sent after it (the caller holds the lock)."""
-        while self._pending.is_set():
+    def _start(self) -> None:
+        with self._start_lock:
+            if self._thread_pid == os.getpid() or self._closing.is_set():
+                return
+            # Never the connection of the process this one was forked from: it is left to it.
+            self._conn = None
+            self._thread = threading.Thread(target=self._run, name="wake-notify", daemon=True)
+            self._thread.start()
+            self._thread_pid = os.getpid()
+
+    def _run(self) -> None:
+        while not self._closing.is_set():
+            if not self._pending.wait(_LOOK_UP_SECONDS):
+                continue
+            # Cleared before the NOTIFY: every commit marked before this line is covered by
+            # it, and one marked after makes the loop send again.
             self._pending.clear()
             try:
-                # One connection of its own, kept open (a NOTIFY is one short round trip),
-                # and never one inherited across a fork.
-                if self._conn is None or self._conn.closed or self._pid != os.getpid():
-                    quick = make_conninfo(self.conninfo or "", **_QUICK)
+                self._notify()
+            except Exception:  # noqa: BLE001 - the thread must outlive any fault, or no wake-up goes
+                log.exception("waking the workers failed; they will find the work by polling")
+
+    def _notify(self) -> None:
+        """One NOTIFY on the kept connection; once more on a new one if the kept one had been
+        closed by the server (a restart, a failover, an idle timeout), which psycopg learns
+        only by using it."""
+        assert self.conninfo is not None
+        for _ in range(2):
+            kept = self._conn is not None and not self._conn.closed
+            try:
+                if self._conn is None or self._conn.closed:
+                    quick = make_conninfo(self.conninfo, **_QUICK)
                     self._conn = psycopg.connect(quick, autocommit=True)
-                    self._pid = os.getpid()
                 self._conn.execute(f"NOTIFY {CHANNEL}")
+                return
             except psycopg.Error as exc:
+                self._close()
+                if kept:
+                    continue
                 log.warning(
                     "could not wake the workers (%s); they will find the work by polling",
                     type(exc).__name__,
                 )
-                self._close()
-                return  # the database is not answering: the poll finds the rest
+                return
 
     def _close(self) -> None:
-        if self._conn is not None and self._pid == os.getpid():
+        if self._conn is not None:
             try:
                 self._conn.close()
             except psycopg.Error:
@@ -140,7 +165,11 @@ class Waker:
         self._conn = None
 
     def close(self) -> None:
-        with self._lock:
+        """Stop the thread (within about half a second) and close its connection."""
+        self._closing.set()
+        thread = self._thread
+        if thread is not None and self._thread_pid == os.getpid():
+            thread.join(_LOOK_UP_SECONDS * 2 + _CONNECT_TIMEOUT_SECONDS)
             self._close()
 
 

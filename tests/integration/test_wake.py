@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import socket
-import threading
 from collections.abc import Iterator
 
+import psycopg
 import pytest
 from flask.testing import FlaskClient
 
+from models.db import libpq_url
 from services.messaging.wake import Waker
 from services.settings import Settings
 from tests.support.factories import inbound_form, signed_post
@@ -63,26 +64,29 @@ def test_a_datagram_to_the_wake_address_wakes_a_worker_on_either_database(
         assert local.outcome() == "woken"
 
 
-@pytest.mark.postgresql_only  # only NOTIFY has a thread in flight to leave it to
-def test_a_nudge_left_to_a_notify_in_flight_is_sent_again_after_it(
-    db_kind: str, settings: Settings, listener: Listener
+@pytest.mark.postgresql_only  # NOTIFY's kept connection
+def test_a_nudge_still_wakes_the_workers_after_the_server_closed_its_connection(
+    db_kind: str, settings: Settings
 ) -> None:
-    """A webhook whose nudge finds another thread's NOTIFY in flight does not wait for it
-    (never a webhook queued behind a slow connection), but that NOTIFY may have gone before
-    this commit, and the look it woke missed it: the 999 guidance then waited for the poll.
-    The thread in flight sends once more when its own NOTIFY is done."""
-    if db_kind != "postgresql":
-        pytest.skip("on SQLite each nudge sends its own datagram; no thread waits for another")
+    """A restart, a failover or an idle timeout closes the waker's kept connection, and
+    psycopg learns it only by using it: that NOTIFY fails, and it is sent again on a new
+    connection, not left to the workers' poll."""
     waker = Waker(settings.database_url, settings.worker_wake_addr)
-    assert waker._lock.acquire(timeout=5)  # another thread's NOTIFY is in flight
     try:
-        webhook = threading.Thread(target=waker.nudge)
-        webhook.start()
-        webhook.join(5)
-        assert not webhook.is_alive(), "a webhook must not wait for another's NOTIFY"
-        # What the thread in flight does once its own NOTIFY is done.
-        waker._send_while_pending()
+        with listening(
+            settings.database_url, ("127.0.0.1", spare_port(socket.SOCK_DGRAM))
+        ) as first:
+            waker.nudge()
+            assert first.outcome() == "woken"
+        assert waker._conn is not None
+        backend = waker._conn.info.backend_pid
+        with psycopg.connect(libpq_url(settings.database_url), autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (backend,))
+        with listening(
+            settings.database_url, ("127.0.0.1", spare_port(socket.SOCK_DGRAM))
+        ) as again:
+            waker.nudge()
+            assert again.outcome() == "woken"
+        assert waker._conn is not None and waker._conn.info.backend_pid != backend
     finally:
-        waker._lock.release()
-    assert listener.outcome() == "woken"
-    waker.close()
+        waker.close()
