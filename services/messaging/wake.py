@@ -11,6 +11,7 @@ nothing else: sending one never waits on the database and never fails a webhook.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import socket
@@ -83,22 +84,25 @@ class Waker:
 
     On PostgreSQL a thread of its own (one per process, started at the first nudge and again
     after a fork) sends the NOTIFYs, so that no request ever waits on the database for one:
-    a nudge only marks that a commit waits for a NOTIFY sent after it. The thread clears the
+    a nudge only marks that a commit waits for a NOTIFY sent after it. The thread takes the
     mark, then sends; a commit marked while a NOTIFY is in flight gets another. When a
     request sent its own NOTIFY, one that found another thread's in flight left its commit
     to it, which may have gone before that commit (the 999 guidance then waited for the
     workers' poll); and a request could be held for as long as NOTIFYs took.
+
+    At exit (`close`, which `atexit` calls too) the thread sends what is still marked and
+    closes its connection; only it ever uses that connection.
     """
 
     def __init__(self, database_url: str, addr: tuple[str, int]) -> None:
         self.addr = addr
         self.conninfo = libpq_url(database_url) if _on_postgresql(database_url) else None
         self._conn: psycopg.Connection[TupleRow] | None = None
-        self._pending = threading.Event()  # a commit waits for a NOTIFY sent after it
-        self._closing = threading.Event()
+        self._state = threading.Condition()
+        self._pending = False  # a commit waits for a NOTIFY sent after it
+        self._closing = False
         self._thread: threading.Thread | None = None
         self._thread_pid = 0
-        self._start_lock = threading.Lock()
 
     def nudge(self) -> None:
         """Wake the workers: every worker of the database on PostgreSQL, one worker of this
@@ -107,36 +111,51 @@ class Waker:
         if self.conninfo is None:
             nudge(self.addr)
             return
-        self._pending.set()
-        if self._thread_pid != os.getpid():
-            self._start()
-
-    def _start(self) -> None:
-        with self._start_lock:
-            if self._thread_pid == os.getpid() or self._closing.is_set():
+        with self._state:
+            self._pending = True
+            self._state.notify()
+            if self._thread_pid == os.getpid() or self._closing:
                 return
             # Never the connection of the process this one was forked from: it is left to it.
             self._conn = None
-            self._thread = threading.Thread(target=self._run, name="wake-notify", daemon=True)
-            self._thread.start()
-            self._thread_pid = os.getpid()
+            thread = threading.Thread(target=self._run, name="wake-notify", daemon=True)
+            try:
+                thread.start()
+                started = True
+            except RuntimeError:
+                started = False  # the interpreter is exiting, and starts no threads
+            else:
+                self._thread, self._thread_pid = thread, os.getpid()
+        if not started:
+            # This request's commit is made and must be announced: it sends its own NOTIFY,
+            # on a connection of its own.
+            self._notify_once()
+            return
+        # Request threads are joined at exit before atexit runs: what they marked is sent.
+        atexit.register(self.close)
 
     def _run(self) -> None:
-        while not self._closing.is_set():
-            if not self._pending.wait(_LOOK_UP_SECONDS):
-                continue
-            # Cleared before the NOTIFY: every commit marked before this line is covered by
-            # it, and one marked after makes the loop send again.
-            self._pending.clear()
-            try:
-                self._notify()
-            except Exception:  # noqa: BLE001 - the thread must outlive any fault, or no wake-up goes
-                log.exception("waking the workers failed; they will find the work by polling")
+        try:
+            while True:
+                with self._state:
+                    while not self._pending and not self._closing:
+                        self._state.wait()
+                    if not self._pending:
+                        return  # closing, and nothing marked
+                    # Taken before the NOTIFY: every commit marked before this line is covered
+                    # by it, and one marked after makes the loop send again.
+                    self._pending = False
+                try:
+                    self._notify()
+                except Exception:  # noqa: BLE001 - the thread must outlive any fault
+                    log.exception("waking the workers failed; they will find the work by polling")
+        finally:
+            self._close()
 
     def _notify(self) -> None:
         """One NOTIFY on the kept connection; once more on a new one if the kept one had been
         closed by the server (a restart, a failover, an idle timeout), which psycopg learns
-        only by using it."""
+        only by using it. Only the thread calls it."""
         assert self.conninfo is not None
         for _ in range(2):
             kept = self._conn is not None and not self._conn.closed
@@ -156,6 +175,19 @@ class Waker:
                 )
                 return
 
+    def _notify_once(self) -> None:
+        """One NOTIFY on a connection opened and closed for it (never raises)."""
+        assert self.conninfo is not None
+        try:
+            quick = make_conninfo(self.conninfo, **_QUICK)
+            with psycopg.connect(quick, autocommit=True) as conn:
+                conn.execute(f"NOTIFY {CHANNEL}")
+        except psycopg.Error as exc:
+            log.warning(
+                "could not wake the workers (%s); they will find the work by polling",
+                type(exc).__name__,
+            )
+
     def _close(self) -> None:
         if self._conn is not None:
             try:
@@ -165,12 +197,14 @@ class Waker:
         self._conn = None
 
     def close(self) -> None:
-        """Stop the thread (within about half a second) and close its connection."""
-        self._closing.set()
-        thread = self._thread
-        if thread is not None and self._thread_pid == os.getpid():
-            thread.join(_LOOK_UP_SECONDS * 2 + _CONNECT_TIMEOUT_SECONDS)
-            self._close()
+        """Send what is still marked, then stop the thread, which closes its connection.
+        Waits up to a NOTIFY's worst (about 10 s: connect, send, the keepalives)."""
+        with self._state:
+            self._closing = True
+            self._state.notify()
+            thread = self._thread if self._thread_pid == os.getpid() else None
+        if thread is not None:
+            thread.join(_LOOK_UP_SECONDS * 2 + _CONNECT_TIMEOUT_SECONDS * 2)
 
 
 class WakeListener:

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
+import textwrap
+import time
 from collections.abc import Iterator
 
 import psycopg
@@ -14,6 +18,7 @@ from services.messaging.wake import Waker
 from services.settings import Settings
 from tests.support.factories import inbound_form, signed_post
 from tests.support.ports import spare_port
+from tests.support.processes import base_env
 from tests.support.wakeups import Listener, listening
 
 # Both databases: each wakes its workers its own way (services/messaging/wake.py).
@@ -90,3 +95,42 @@ def test_a_nudge_still_wakes_the_workers_after_the_server_closed_its_connection(
         assert waker._conn is not None and waker._conn.info.backend_pid != backend
     finally:
         waker.close()
+
+
+# A process that nudges and exits at once, as a web worker stopped just after a webhook.
+NUDGE_AND_EXIT = textwrap.dedent(
+    """
+    import sys
+    from services.messaging.wake import Waker
+
+    Waker(sys.argv[1], ("127.0.0.1", 9)).nudge()
+    sys.exit(0)
+    """
+)
+
+
+@pytest.mark.postgresql_only  # NOTIFY's thread
+def test_a_nudge_just_before_the_process_exits_still_wakes_the_workers(
+    db_kind: str, settings: Settings, listener: Listener
+) -> None:
+    """The NOTIFY goes from the waker's own thread, which the interpreter does not wait for
+    at exit: what was marked is sent at exit (atexit), or the 999 guidance of a webhook
+    answered just before its worker stopped would wait for the poll."""
+    command = [sys.executable, "-c", NUDGE_AND_EXIT, settings.database_url]
+    subprocess.run(command, env=base_env(), check=True, timeout=30)
+    assert listener.outcome() == "woken"
+
+
+@pytest.mark.postgresql_only  # NOTIFY's thread and connection
+def test_closing_the_waker_stops_its_thread_and_closes_its_connection(
+    db_kind: str, settings: Settings, listener: Listener
+) -> None:
+    waker = Waker(settings.database_url, settings.worker_wake_addr)
+    waker.nudge()
+    assert listener.outcome() == "woken"
+    thread = waker._thread
+    assert thread is not None and thread.is_alive()
+    started = time.monotonic()
+    waker.close()
+    assert time.monotonic() - started < 1.0  # told at once, not at its next look up
+    assert not thread.is_alive() and waker._conn is None
