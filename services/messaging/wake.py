@@ -112,10 +112,20 @@ class Waker:
             nudge(self.addr)
             return
         with self._state:
-            self._pending = True
-            self._state.notify()
-            if self._thread_pid == os.getpid() or self._closing:
-                return
+            closed = self._closing
+            if not closed:
+                self._pending = True
+                self._state.notify()
+                if self._thread_pid == os.getpid():
+                    return
+        if closed:
+            # After close (an exit handler, a request the graceful timeout outlived): no
+            # thread will send for it, so this one does.
+            self._notify_once()
+            return
+        with self._state:
+            if self._thread_pid == os.getpid():
+                return  # another request started it meanwhile
             # Never the connection of the process this one was forked from: it is left to it.
             self._conn = None
             thread = threading.Thread(target=self._run, name="wake-notify", daemon=True)
@@ -203,6 +213,7 @@ class Waker:
             self._closing = True
             self._state.notify()
             thread = self._thread if self._thread_pid == os.getpid() else None
+        atexit.unregister(self.close)
         if thread is not None:
             thread.join(_LOOK_UP_SECONDS * 2 + _CONNECT_TIMEOUT_SECONDS * 2)
 

@@ -134,3 +134,15 @@ def test_closing_the_waker_stops_its_thread_and_closes_its_connection(
     waker.close()
     assert time.monotonic() - started < 1.0  # told at once, not at its next look up
     assert not thread.is_alive() and waker._conn is None
+
+
+@pytest.mark.postgresql_only  # NOTIFY's thread
+def test_a_nudge_after_close_still_wakes_the_workers(
+    db_kind: str, settings: Settings, listener: Listener
+) -> None:
+    """An exit handler, or a request the graceful timeout outlived, may commit after the
+    waker closed: no thread sends for it then, so the nudge sends its own."""
+    waker = Waker(settings.database_url, settings.worker_wake_addr)
+    waker.close()
+    waker.nudge()
+    assert listener.outcome() == "woken"
