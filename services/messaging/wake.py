@@ -106,43 +106,35 @@ class Waker:
 
     def nudge(self) -> None:
         """Wake the workers: every worker of the database on PostgreSQL, one worker of this
-        host on SQLite. Never raises, and never waits on the database: a lost wake-up only
-        waits for the workers' poll."""
+        host on SQLite. Never raises, and while the process runs never waits on the
+        database (only after close, or as the interpreter exits, does a request send its
+        own NOTIFY): a lost wake-up only waits for the workers' poll."""
         if self.conninfo is None:
             nudge(self.addr)
             return
         with self._state:
-            closed = self._closing
-            if not closed:
+            # After close (an exit handler, a request the graceful timeout outlived) no
+            # thread sends for it; nor while the interpreter exits, when none can start.
+            # This commit is made and must be announced: the request sends its own then.
+            send_own = self._closing
+            if not send_own:
                 self._pending = True
                 self._state.notify()
-                if self._thread_pid == os.getpid():
-                    return
-        if closed:
-            # After close (an exit handler, a request the graceful timeout outlived): no
-            # thread will send for it, so this one does.
+                if self._thread_pid != os.getpid():
+                    # Never the connection of the process this one was forked from.
+                    self._conn = None
+                    thread = threading.Thread(target=self._run, name="wake-notify", daemon=True)
+                    try:
+                        thread.start()
+                    except RuntimeError:
+                        send_own = True
+                    else:
+                        self._thread, self._thread_pid = thread, os.getpid()
+                        # Request threads are joined at exit before atexit runs: what they
+                        # marked is sent.
+                        atexit.register(self.close)
+        if send_own:
             self._notify_once()
-            return
-        with self._state:
-            if self._thread_pid == os.getpid():
-                return  # another request started it meanwhile
-            # Never the connection of the process this one was forked from: it is left to it.
-            self._conn = None
-            thread = threading.Thread(target=self._run, name="wake-notify", daemon=True)
-            try:
-                thread.start()
-                started = True
-            except RuntimeError:
-                started = False  # the interpreter is exiting, and starts no threads
-            else:
-                self._thread, self._thread_pid = thread, os.getpid()
-        if not started:
-            # This request's commit is made and must be announced: it sends its own NOTIFY,
-            # on a connection of its own.
-            self._notify_once()
-            return
-        # Request threads are joined at exit before atexit runs: what they marked is sent.
-        atexit.register(self.close)
 
     def _run(self) -> None:
         try:
